@@ -1,0 +1,15 @@
+"""list_opts() for oslo-config-generator (DEFAULT first, then alphabetical)."""
+
+from radar.conf import api, ci, daemon, database, default, gerrit
+
+
+def list_opts():
+    return [
+        ("DEFAULT", default.OPTS),
+        ("api", api.OPTS),
+        ("ci", ci.OPTS),
+        ("daemon", daemon.OPTS),
+        ("database", database.OPTS),
+        ("gerrit", gerrit.OPTS),
+        ("gerrit:example", gerrit.SOURCE_OPTS),
+    ]
