@@ -312,3 +312,19 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ApiToken(Base):
+    """A write token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"), TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    # Subset of ("admin", "write").
+    scopes: Mapped[list] = mapped_column(JsonText())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
