@@ -105,7 +105,7 @@ class Classification:
 # --------------------------------------------------------------------------
 # Header: "Patch Set <N>:" + (" " + vote)* + "\n\n" + message   (§2.5)
 
-_PATCH_SET_RE = re.compile(r"[ \t]*Patch Set (?P<ps>\d{1,9}):?(?P<rest>[^\n]*)")
+_PATCH_SET_RE = re.compile(r"[ \t]*Patch Set (?P<ps>\d{1,9}):(?P<rest>[^\n]*)")
 _UPLOADED_RE = re.compile(r"[ \t]*Uploaded patch set (?P<ps>\d{1,9})\b[.:]?(?P<rest>[^\n]*)",
                           re.IGNORECASE)
 # "Verified+1", "Code-Review-2"; the lazy label lets "Code-Review-1" split
@@ -345,10 +345,13 @@ _ELAPSED_RE = re.compile(
     r"(?:^|\s)in\s+(?:(?P<h>\d{1,6})h\s*)?(?:(?P<m>\d{1,6})m\s*)?(?P<s>\d{1,6}(?:\.\d+)?)s\b")
 _NON_VOTING_RE = re.compile(r"\(non-voting\)", re.IGNORECASE)
 _SKIPPED_MARK_RE = re.compile(r"\(skipped\)", re.IGNORECASE)
-# Path segments that never name a job: hashes, UUIDs, numbers, console pages.
-_ANONYMOUS_SEGMENT_RE = re.compile(
-    r"[0-9a-f]{6,40}|[0-9a-f]{8}-[0-9a-f-]{27}|\d+|console(?:Full|Text)?|index\.html?|html"
-    r"|build|builds|logs?|artifacts|ci-artifacts|doc|docs|job",
+# Path segments that never name a job: build hashes, UUIDs and numbers
+# (change, patch set, build number) vary from run to run...
+_ID_SEGMENT_RE = re.compile(r"[0-9a-f]{6,40}|[0-9a-f]{8}-[0-9a-f-]{27}|\d+", re.IGNORECASE)
+# ...and these name a page or a folder, not the job.
+_PAGE_SEGMENT_RE = re.compile(
+    r"console(?:Full|Text)?|index\.html?|html|build|builds|logs?|artifacts|ci-artifacts"
+    r"|doc|docs|job",
     re.IGNORECASE)
 # OpenStack log layout .../<nn>/<change>/<ps>/<pipeline>/<job>/<hash>.
 _OPENSTACK_LOG_RE = re.compile(r"/\d+/\d+/\d+/[^/]+/(?P<job>[^/]+)")
@@ -367,12 +370,13 @@ def _job_name_from_url(url: str) -> str:
         path, host = parts.path, parts.hostname or ""
     except ValueError:
         path, host = url, ""
+    # Known layouts name the job at a fixed place.
     for regex in (_OPENSTACK_LOG_RE, _JENKINS_JOB_RE):
         m = regex.search(path)
-        if m and not _ANONYMOUS_SEGMENT_RE.fullmatch(m.group("job")):
+        if m and not _ID_SEGMENT_RE.fullmatch(m.group("job")):
             return m.group("job")[:MAX_NAME]
     for segment in reversed([s for s in path.split("/") if s]):
-        if not _ANONYMOUS_SEGMENT_RE.fullmatch(segment):
+        if not (_ID_SEGMENT_RE.fullmatch(segment) or _PAGE_SEGMENT_RE.fullmatch(segment)):
             return segment[:MAX_NAME]
     return (host or url.strip() or "unknown")[:MAX_NAME]
 
