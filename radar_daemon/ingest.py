@@ -355,7 +355,8 @@ class Ingester:
             rows.append({"source_id": self.source_id, "fingerprint": fp,
                          "gerrit_id": _cut(msg.gerrit_id, 64), "change_id": cid,
                          "patchset_number": ps, "author_id": self._account_id(msg.author),
-                         "date": msg.date, "tag": _cut(msg.tag, 255), "text": msg.text,
+                         "date": msg.date, "date_estimated": bool(msg.date_estimated),
+                         "tag": _cut(msg.tag, 255), "text": msg.text,
                          "votes": msg.votes or None})
             if ps is not None:
                 touched.add((cid, ps))
@@ -398,6 +399,7 @@ class Ingester:
         for chunk in _chunks(ps_ids):
             rows.extend(conn.execute(
                 sa.select(T_MESSAGES.c.id, T_MESSAGES.c.author_id, T_MESSAGES.c.date,
+                          T_MESSAGES.c.date_estimated,
                           T_MESSAGES.c.tag, T_MESSAGES.c.text, T_MESSAGES.c.votes,
                           T_PATCHSETS.c.id.label("ps_id"), T_PATCHSETS.c.created.label("ps_created"),
                           T_CHANGES.c.id.label("change_id"), T_CHANGES.c.project_id)
@@ -459,7 +461,9 @@ class Ingester:
                     answered = (when, recheck_id)
                     break
             latency = None
-            if answered is not None:
+            if msg.date_estimated:
+                pass  # no real time: no latency rather than a wrong one
+            elif answered is not None:
                 latency = (msg.date - answered[0]).total_seconds()
             elif attempts[system_id] == 1 and msg.ps_created is not None:
                 latency = max(0.0, (msg.date - msg.ps_created).total_seconds())

@@ -55,6 +55,9 @@ class MessageRec:
     # Votes cast by this message that are not in its text (old stream-events
     # comments have no "Patch Set N: Verified+1" header): {"Verified": 1}.
     votes: dict | None = None
+    # True when the source gives no time for the message and `date` is a
+    # lower bound (old stream-events without eventCreatedOn).
+    date_estimated: bool = False
 
     def fingerprint(self, change_number):
         """Same message, same key, whichever path brought it.

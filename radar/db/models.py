@@ -187,6 +187,8 @@ class Message(Base):
     patchset_number: Mapped[int | None] = mapped_column(Integer)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     date: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The source gave no time; `date` is a lower bound (no latency from it).
+    date_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     tag: Mapped[str | None] = mapped_column(String(255))
     text: Mapped[str] = mapped_column(LongText())
     # Votes delivered beside the text (stream-events approvals with

@@ -199,6 +199,7 @@ def upgrade():
     sa.Column('patchset_number', sa.Integer(), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('date', radar.db.types.UtcDateTime(), nullable=False),
+    sa.Column('date_estimated', sa.Boolean(), nullable=False),
     sa.Column('tag', sa.String(length=255), nullable=True),
     sa.Column('text', radar.db.types.LongText(), nullable=False),
     sa.Column('votes', radar.db.types.JsonText(), nullable=True),
