@@ -460,12 +460,12 @@ class Ingester:
                 if target in (None, system_id) and when <= msg.date:
                     answered = (when, recheck_id)
                     break
+            # A message without a real time gets no latency rather than a wrong one.
             latency = None
-            if msg.date_estimated:
-                pass  # no real time: no latency rather than a wrong one
-            elif answered is not None:
+            if answered is not None and not msg.date_estimated:
                 latency = (msg.date - answered[0]).total_seconds()
-            elif attempts[system_id] == 1 and msg.ps_created is not None:
+            elif attempts[system_id] == 1 and msg.ps_created is not None \
+                    and not msg.date_estimated:
                 latency = max(0.0, (msg.date - msg.ps_created).total_seconds())
             last_report_at[system_id] = msg.date
             report_rows.append({
