@@ -1,0 +1,178 @@
+"""Prometheus metrics at /metrics (prometheus_client), with bounded label sets.
+
+* radar_ci_reports_total{system,result}: reports per CI system and result
+  (all time, from the daily rollups).
+* radar_ci_system_health{system,health}: 1 for the system's current health
+  (GREEN, YELLOW, RED, SILENT, UNKNOWN), 0 for the others.
+* radar_ci_system_success_rate{system}, radar_ci_system_coverage{system}:
+  over the default window (the last [api] default_window_days).
+* radar_collector_last_success_timestamp_seconds{source},
+  radar_collector_errors_total{source}, radar_collector_stale{source}.
+* radar_api_requests_total{method,route,status} and
+  radar_api_request_duration_seconds{method,route}: route is the endpoint's
+  template (/v1/systems/{id}), never the raw path.
+
+Under gunicorn with several workers, `radar-api` sets
+PROMETHEUS_MULTIPROC_DIR so the request metrics of every worker are summed.
+"""
+
+import logging
+import os
+import re
+import threading
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from radar.common import timeutils
+from radar.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+
+HEALTH_STATES = ("GREEN", "YELLOW", "RED", "SILENT", "UNKNOWN")
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+SYSTEM_SUBRESOURCES = ("series", "missed", "jobs", "reports", "badge.svg")
+_ROUTES = [
+    (re.compile(r"^/?$"), "/"),
+    (re.compile(r"^/metrics/?$"), "/metrics"),
+    (re.compile(r"^/v1/?$"), "/v1"),
+    (re.compile(r"^/v1/openapi\.json$"), "/v1/openapi.json"),
+    (re.compile(r"^/v1/(systems|projects|reports|operators|compare|collector|changes)/?$"),
+     "/v1/{0}"),
+    (re.compile(r"^/v1/systems/[^/]+/(%s)/?$" % "|".join(re.escape(s) for s in
+                                                          SYSTEM_SUBRESOURCES)),
+     "/v1/systems/{{id}}/{0}"),
+    (re.compile(r"^/v1/systems/[^/]+/?$"), "/v1/systems/{{id}}"),
+    (re.compile(r"^/v1/operators/[^/]+/?$"), "/v1/operators/{{id}}"),
+    (re.compile(r"^/v1/changes/[^/]+/?$"), "/v1/changes/{{number}}"),
+    (re.compile(r"^/v1/projects/.+$"), "/v1/projects/{{name}}"),
+]
+
+
+def route_of(path):
+    """The route template of a path: a small fixed set, 'other' for the rest."""
+    for pattern, template in _ROUTES:
+        m = pattern.match(path or "")
+        if m:
+            return template.format(*m.groups())
+    return "other"
+
+
+class Metrics:
+    def __init__(self, conf, sessionmaker, cache_seconds=15.0):
+        self.conf = conf
+        self.sessionmaker = sessionmaker
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "radar_api_requests", "API requests by method, route and status.",
+            ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram(
+            "radar_api_request_duration_seconds", "API request latency.",
+            ["method", "route"], registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.cache_seconds = cache_seconds
+        self._cache = (0.0, [])
+        self._lock = threading.Lock()
+
+    def observe_request(self, method, path, status, elapsed):
+        method = method if method in METHODS else "other"
+        route = route_of(path)
+        self.requests.labels(method, route, str(int(status))).inc()
+        self.latency.labels(method, route).observe(elapsed)
+
+    # --- scrape ------------------------------------------------------------------
+
+    def render(self):
+        registry = CollectorRegistry(auto_describe=False)
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            multiprocess.MultiProcessCollector(registry)
+            body = generate_latest(registry)
+        else:
+            body = generate_latest(self.registry)
+        db_registry = CollectorRegistry(auto_describe=False)
+        db_registry.register(_DbCollector(self))
+        return body + generate_latest(db_registry), CONTENT_TYPE_LATEST
+
+    def db_families(self):
+        now = time.monotonic()
+        with self._lock:
+            stamp, families = self._cache
+            if families and now - stamp < self.cache_seconds:
+                return families
+        families = self._collect_db()
+        with self._lock:
+            self._cache = (now, families)
+        return families
+
+    def _collect_db(self):
+        reports = CounterMetricFamily(
+            "radar_ci_reports", "Reports posted by CI systems, by result.",
+            labels=["system", "result"])
+        health = GaugeMetricFamily(
+            "radar_ci_system_health",
+            "1 for the CI system's current health state, 0 for the others.",
+            labels=["system", "health"])
+        rate = GaugeMetricFamily(
+            "radar_ci_system_success_rate",
+            "SUCCESS / (SUCCESS + FAILURE) over the default window.", labels=["system"])
+        coverage = GaugeMetricFamily(
+            "radar_ci_system_coverage",
+            "Share of eligible patch sets reported on over the default window.",
+            labels=["system"])
+        last_success = GaugeMetricFamily(
+            "radar_collector_last_success_timestamp_seconds",
+            "Unix time of the source's last successful collection.", labels=["source"])
+        errors = CounterMetricFamily(
+            "radar_collector_errors", "Failed collection cycles per source.",
+            labels=["source"])
+        stale = GaugeMetricFamily(
+            "radar_collector_stale", "1 when the source's data is stale.", labels=["source"])
+        families = [reports, health, rate, coverage, last_success, errors, stale]
+        session = self.sessionmaker()
+        try:
+            for system, result, count in db_api.report_totals(session):
+                reports.add_metric([system, result], count)
+            for row in db_api.collector_list(session):
+                if row["last_success_at"] is not None:
+                    last_success.add_metric([row["name"]],
+                                            timeutils.to_epoch(row["last_success_at"]))
+                errors.add_metric([row["name"]], row["failures"] or 0)
+                stale.add_metric([row["name"]], 1.0 if collector_is_stale(self.conf, row) else 0.0)
+            for summary in self._summaries(session):
+                name = summary["name"]
+                for state in HEALTH_STATES:
+                    health.add_metric([name, state], 1.0 if summary.get("health") == state else 0.0)
+                if summary.get("success_rate") is not None:
+                    rate.add_metric([name], summary["success_rate"])
+                if summary.get("coverage") is not None:
+                    coverage.add_metric([name], summary["coverage"])
+        except Exception:
+            LOG.exception("metrics: reading the database failed")
+        finally:
+            session.close()
+        return families
+
+    def _summaries(self, session):
+        from radar.stats import systems
+        from radar.stats.window import Window
+
+        window = Window.last(self.conf.api.default_window_days)
+        return systems.system_summaries(session, self.conf, window)
+
+
+class _DbCollector:
+    def __init__(self, metrics):
+        self.metrics = metrics
+
+    def collect(self):
+        return list(self.metrics.db_families())
+
+
+def collector_is_stale(conf, row, now=None):
+    now = now or timeutils.utcnow()
+    last = row.get("last_success_at")
+    if last is None:
+        return True
+    return (now - last).total_seconds() > conf.stats.stale_collector_threshold

@@ -1,0 +1,62 @@
+"""The v1 API: one controller per resource, wired here."""
+
+import json
+
+import pecan
+
+from radar.api.v1 import base, types
+from radar.api.v1.changes import ChangesController
+from radar.api.v1.collector import CollectorController
+from radar.api.v1.compare import CompareController
+from radar.api.v1.operators import OperatorsController
+from radar.api.v1.projects import ProjectsController
+from radar.api.v1.reports import ReportsController
+from radar.api.v1.systems import SystemsController
+from radar.common import exception
+
+RESOURCES = ("systems", "projects", "changes", "reports", "operators", "compare",
+             "collector")
+
+
+class V1Controller(base.Resource):
+    routes = (
+        ("GET", (), "index"),
+        ("GET", ("openapi.json",), "openapi"),
+    )
+
+    def __init__(self):
+        self.children = {
+            "systems": SystemsController(),
+            "projects": ProjectsController(),
+            "changes": ChangesController(),
+            "reports": ReportsController(),
+            "operators": OperatorsController(),
+            "compare": CompareController(),
+            "collector": CollectorController(),
+        }
+
+    @base.expose(types.V1Document)
+    def index(self):
+        host = pecan.request.host_url.rstrip("/")
+        links = [types.Link(rel="self", href=host + "/v1/"),
+                 types.Link(rel="describedby", href=host + "/v1/openapi.json")]
+        links += [types.Link(rel=name, href="%s/v1/%s" % (host, name)) for name in RESOURCES]
+        return types.V1Document(id="v1", status="CURRENT", links=links)
+
+    @pecan.expose(content_type="application/json")
+    def openapi(self, **kwargs):
+        from radar.api import openapi
+
+        try:
+            base.check_arguments(kwargs, ())
+        except exception.RadarError as error:
+            return base.plain_error(error)
+        pecan.response.headers["Cache-Control"] = "public, max-age=3600"
+        return json.dumps(openapi.document(pecan.request.host_url))
+
+    @pecan.expose()
+    def _route(self, args, request):
+        parts = [p for p in args if p != ""]
+        if parts and parts[0] in self.children:
+            return self.children[parts[0]]._route(args[1:], request)
+        return super()._route(args, request)

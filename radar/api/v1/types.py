@@ -1,0 +1,362 @@
+"""Every WSME type of the API; the only module that imports wsme.types.
+
+Types are built from plain dicts (statistics) or from rows read while the
+request's session is open, never returned as ORM objects.
+"""
+
+import datetime as dt
+
+from wsme import types as wtypes
+
+from radar.common import timeutils
+
+text = wtypes.text
+Unset = wtypes.Unset
+
+
+def is_set(value):
+    return value is not wtypes.Unset
+
+
+class Base(wtypes.Base):
+    """from_dict() copies the declared attributes found in a dict."""
+
+    @classmethod
+    def fields(cls):
+        return [a.name for a in cls._wsme_attributes]
+
+    @classmethod
+    def from_dict(cls, data, **extra):
+        obj = cls()
+        merged = dict(data)
+        merged.update(extra)
+        for attr in cls._wsme_attributes:
+            if attr.name in merged:
+                setattr(obj, attr.name, _coerce(attr.datatype, merged[attr.name]))
+        return obj
+
+    def as_dict(self):
+        out = {}
+        for attr in self._wsme_attributes:
+            value = getattr(self, attr.name)
+            if is_set(value):
+                out[attr.name] = value
+        return out
+
+
+def _coerce(datatype, value):
+    """Make statistic values fit the declared type (ints from numpy-ish floats...)."""
+    if value is None:
+        return None
+    if datatype is dt.datetime:
+        if isinstance(value, str):
+            return timeutils.parse_iso(value)
+        return timeutils.as_utc(value)
+    if datatype is float:
+        return float(value)
+    if datatype is int:
+        return int(value)
+    if datatype is bool:
+        return bool(value)
+    if datatype is wtypes.text:
+        return str(value)
+    if isinstance(datatype, wtypes.ArrayType):
+        return [_coerce(datatype.item_type, v) for v in value]
+    if isinstance(datatype, wtypes.DictType):
+        return {str(k): _coerce(datatype.value_type, v) for k, v in value.items()}
+    if isinstance(datatype, type) and issubclass(datatype, Base) and isinstance(value, dict):
+        return datatype.from_dict(value)
+    return value
+
+
+# --- documents --------------------------------------------------------------
+
+
+class Link(Base):
+    rel = text
+    href = text
+
+
+class ApiVersion(Base):
+    id = text
+    status = text
+    links = [Link]
+
+
+class VersionDocument(Base):
+    """GET /: what this server is and which API versions it has."""
+
+    name = text
+    description = text
+    version = text
+    versions = [ApiVersion]
+
+
+class V1Document(Base):
+    id = text
+    status = text
+    links = [Link]
+
+
+# --- CI systems ---------------------------------------------------------------
+
+
+class SystemSummary(Base):
+    """One CI system's numbers over a window (DESIGN.md section 5)."""
+
+    id = int
+    name = text
+    display_name = text
+    accounts = [text]
+    reference = bool
+    enabled = bool
+    reports = int
+    successes = int
+    failures = int
+    merge_failures = int
+    other_results = int
+    success_rate = float
+    first_attempt_success_rate = float
+    final_success_rate = float
+    patchsets_reported = int
+    eligible_patchsets = int
+    coverage = float
+    missed = int
+    latency_p50_s = float
+    latency_p90_s = float
+    retry_latency_p50_s = float
+    rechecks = int
+    flaky_patchsets = int
+    flake_rate = float
+    agreement = float
+    suspect_failures = int
+    last_seen = dt.datetime
+    health = text
+    health_reason = text
+
+
+SUMMARY_FIELDS = [a.name for a in SystemSummary._wsme_attributes]
+
+
+class SeriesPoint(SystemSummary):
+    """The summary of one interval [start, end)."""
+
+    start = dt.datetime
+    end = dt.datetime
+
+
+class Operator(Base):
+    id = int
+    name = text
+    email = text
+    contact = text
+    systems = [text]
+    created_at = dt.datetime
+
+
+class SystemSettings(Base):
+    """What an administrator may change on a CI system."""
+
+    display_name = wtypes.wsattr(wtypes.StringType(min_length=1, max_length=255))
+    reference = bool
+    enabled = bool
+    projects = [text]
+    recheck_pattern = wtypes.wsattr(wtypes.StringType(max_length=255))
+
+
+class SystemDetail(SystemSummary):
+    origin = text
+    settings = SystemSettings
+    operators = [Operator]
+
+
+class MissedPatchset(Base):
+    change = int
+    patchset = int
+    project = text
+    branch = text
+    subject = text
+    created = dt.datetime
+    url = text
+
+
+class JobStat(Base):
+    name = text
+    runs = int
+    results = {text: int}
+    success_rate = float
+    flaky = int
+    median_duration_s = float
+    voting = bool
+    last_log_url = text
+    last_run = dt.datetime
+
+
+class JobLine(Base):
+    name = text
+    result = text
+    voting = bool
+    duration_s = float
+    url = text
+    detail = text
+
+
+class Report(Base):
+    id = int
+    system = text
+    system_id = int
+    change = int
+    patchset = int
+    project = text
+    branch = text
+    pipeline = text
+    result = text
+    vote_label = text
+    vote = int
+    headline = text
+    reported_at = dt.datetime
+    attempt = int
+    retry = bool
+    latency_s = float
+    url = text
+    jobs = [JobLine]
+
+
+class Recheck(Base):
+    requested_at = dt.datetime
+    by = text
+    target = text
+    system = text
+
+
+class PatchsetView(Base):
+    number = int
+    revision = text
+    created = dt.datetime
+    kind = text
+    url = text
+    rechecks = [Recheck]
+    reports = [Report]
+
+
+class ChangeView(Base):
+    """The pipeline view of one change."""
+
+    number = int
+    source = text
+    project = text
+    branch = text
+    subject = text
+    owner = text
+    status = text
+    created = dt.datetime
+    updated = dt.datetime
+    merged_at = dt.datetime
+    url = text
+    patchsets = [PatchsetView]
+
+
+class ProjectSystem(Base):
+    """One CI system's record on one project."""
+
+    id = int
+    name = text
+    display_name = text
+    reports = int
+    successes = int
+    failures = int
+    success_rate = float
+    eligible_patchsets = int
+    patchsets_reported = int
+    coverage = float
+    missed = int
+    last_seen = dt.datetime
+    health = text
+
+
+class ProjectSummary(Base):
+    name = text
+    source = text
+    changes = int
+    patchsets = int
+    systems = [ProjectSystem]
+
+
+class Comparison(Base):
+    systems = [SystemSummary]
+    # agreement[a][b]: share of the patch sets both reported on where the
+    # final results agree (null when they share none).
+    agreement = {text: wtypes.DictType(text, float)}
+
+
+class CollectorSource(Base):
+    name = text
+    type = text
+    url = text
+    last_attempt_at = dt.datetime
+    last_success_at = dt.datetime
+    last_error = text
+    last_error_at = dt.datetime
+    lag_s = float
+    stale = bool
+    cycles = int
+    failures = int
+    changes_seen = int
+    messages_stored = int
+    reports_stored = int
+    records_skipped = int
+
+
+# --- request bodies -------------------------------------------------------------
+
+
+class OperatorInput(Base):
+    name = wtypes.wsattr(wtypes.StringType(min_length=1, max_length=255))
+    email = wtypes.wsattr(wtypes.StringType(max_length=255))
+    contact = wtypes.wsattr(wtypes.StringType(max_length=1024))
+    systems = [text]
+
+
+# Every response type, for the OpenAPI document.
+RESPONSE_TYPES = [
+    Link, ApiVersion, VersionDocument, V1Document, SystemSummary, SeriesPoint,
+    Operator, SystemSettings, SystemDetail, MissedPatchset, JobStat, JobLine,
+    Report, Recheck, PatchsetView, ChangeView, ProjectSystem, ProjectSummary,
+    Comparison, CollectorSource, OperatorInput,
+]
+
+
+def openapi_schema(cls):
+    """JSON schema (OpenAPI 3.0 flavour) of a type, refs to other types."""
+    props = {}
+    for attr in cls._wsme_attributes:
+        props[attr.name] = _schema_of(attr.datatype)
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+def _schema_of(datatype):
+    if isinstance(datatype, wtypes.UserType) and isinstance(datatype, wtypes.StringType):
+        schema = {"type": "string", "nullable": True}
+        if datatype.max_length is not None:
+            schema["maxLength"] = datatype.max_length
+        if datatype.min_length:
+            schema["minLength"] = datatype.min_length
+        return schema
+    if datatype is wtypes.text or datatype is str:
+        return {"type": "string", "nullable": True}
+    if datatype is int:
+        return {"type": "integer", "nullable": True}
+    if datatype is float:
+        return {"type": "number", "nullable": True}
+    if datatype is bool:
+        return {"type": "boolean", "nullable": True}
+    if datatype is dt.datetime:
+        return {"type": "string", "format": "date-time", "nullable": True}
+    if isinstance(datatype, wtypes.ArrayType):
+        return {"type": "array", "items": _schema_of(datatype.item_type), "nullable": True}
+    if isinstance(datatype, wtypes.DictType):
+        return {"type": "object", "additionalProperties": _schema_of(datatype.value_type),
+                "nullable": True}
+    if isinstance(datatype, type) and issubclass(datatype, Base):
+        return {"$ref": "#/components/schemas/%s" % datatype.__name__}
+    raise TypeError("no schema for %r" % (datatype,))
