@@ -130,6 +130,12 @@ class FormatError(exception.RecordError, ValueError):
 
 # --- format detection ------------------------------------------------------
 
+# Top-level keys of events that change objects (query or REST) never have.
+_EVENT_KEYS = frozenset(("type", "change", "patchSet", "comment", "author", "approvals",
+                         "uploader", "submitter", "abandoner", "restorer", "refUpdate",
+                         "eventCreatedOn", "changeKey"))
+
+
 def _format_of(keys, type_value=None):
     """Decide the format from an object's top-level keys, or None."""
     if "_number" in keys:
@@ -138,7 +144,7 @@ def _format_of(keys, type_value=None):
         return "query"
     if type_value == "stats":
         return "query"
-    if "type" in keys or "change" in keys or "patchSet" in keys:
+    if not _EVENT_KEYS.isdisjoint(keys):
         return "stream"
     return None
 
@@ -582,6 +588,7 @@ class GerritFileReader:
         self._owned = False
         if isinstance(source, (str, os.PathLike)) and os.fspath(source) == "-":
             source = sys.stdin
+            name = name or "<stdin>"
         if isinstance(source, (str, os.PathLike)):
             self.name = name or os.fspath(source)
             self._raw = open(source, "rb")  # closed by close() or at the end
@@ -827,9 +834,14 @@ class GerritFileReader:
             else:
                 line, byte = doc.where()
                 location = "%s:%d" % (self.name, line)
+                what = doc.skip_scalar()
+                if what is not None:
+                    self._error(location, "not a JSON object but %s (byte offset %d)"
+                                % (what, byte))
+                    continue
                 self._error(location, "unexpected %r in a JSON document (byte offset %d)"
                             % (doc.buf[doc.pos:doc.pos + 20], byte))
-                if not doc.skip_value():
+                if not doc.skip_line():
                     break
         if depth > 0 and not doc.fatal:
             line, byte = doc.where()
@@ -936,6 +948,13 @@ class _TextBuffer:
 
     def decode_object(self):
         """Decode the object at pos; return (obj, None) or (None, error)."""
+        try:
+            obj, stop = self.json.raw_decode(self.buf, self.pos)
+        except ValueError:
+            pass  # cut by the end of the buffer, or bad: scan to tell
+        else:
+            self.pos = stop
+            return obj, None
         state = [0, 0, False]  # scan index (relative to pos), depth, in string
         while True:
             end = self._scan(state)
@@ -998,15 +1017,20 @@ class _TextBuffer:
         state[0], state[1], state[2] = i - base, depth, in_str
         return None
 
-    def skip_value(self):
-        """After garbage: skip a scalar or to the end of the line."""
+    def skip_scalar(self):
+        """Skip a scalar at pos and return its type name, or None."""
+        self.need(64)
         try:
-            _, stop = self.json.raw_decode(self.buf, self.pos)
-            if stop < len(self.buf) or self.eof:
-                self.pos = stop
-                return True
+            value, stop = self.json.raw_decode(self.buf, self.pos)
         except ValueError:
-            pass
+            return None
+        if stop < len(self.buf) or self.eof:
+            self.pos = stop
+            return type(value).__name__
+        return None
+
+    def skip_line(self):
+        """After garbage: skip to the next line; False at EOF."""
         while True:
             nl = self.buf.find("\n", self.pos)
             if nl >= 0:
