@@ -31,13 +31,13 @@ def version_document():
 
 class RootController(base.Resource):
     routes = (
-        ("GET", (), "index"),
+        ("GET", (), "version"),
     )
 
     v1 = V1Controller()
 
     @base.expose(types.VersionDocument)
-    def index(self):
+    def version(self):
         return version_document()
 
     @pecan.expose()

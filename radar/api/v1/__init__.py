@@ -20,7 +20,7 @@ RESOURCES = ("systems", "projects", "changes", "reports", "operators", "compare"
 
 class V1Controller(base.Resource):
     routes = (
-        ("GET", (), "index"),
+        ("GET", (), "document"),
         ("GET", ("openapi.json",), "openapi"),
     )
 
@@ -36,7 +36,7 @@ class V1Controller(base.Resource):
         }
 
     @base.expose(types.V1Document)
-    def index(self):
+    def document(self):
         host = pecan.request.host_url.rstrip("/")
         links = [types.Link(rel="self", href=host + "/v1/"),
                  types.Link(rel="describedby", href=host + "/v1/openapi.json")]
