@@ -401,7 +401,8 @@ class Ingester:
                 sa.select(T_MESSAGES.c.id, T_MESSAGES.c.author_id, T_MESSAGES.c.date,
                           T_MESSAGES.c.date_estimated,
                           T_MESSAGES.c.tag, T_MESSAGES.c.text, T_MESSAGES.c.votes,
-                          T_PATCHSETS.c.id.label("ps_id"), T_PATCHSETS.c.created.label("ps_created"),
+                          T_PATCHSETS.c.id.label("ps_id"),
+                          T_PATCHSETS.c.created.label("ps_created"),
                           T_CHANGES.c.id.label("change_id"), T_CHANGES.c.project_id)
                 .join(T_PATCHSETS, sa.and_(T_PATCHSETS.c.change_id == T_MESSAGES.c.change_id,
                                            T_PATCHSETS.c.number == T_MESSAGES.c.patchset_number))

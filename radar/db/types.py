@@ -6,7 +6,7 @@ import json
 from sqlalchemy import DateTime, Text, types
 from sqlalchemy.dialects import mysql
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class UtcDateTime(types.TypeDecorator):
