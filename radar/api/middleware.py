@@ -186,16 +186,25 @@ class ApiMiddleware:
 
     @staticmethod
     def _check_body(environ):
-        req = webob.Request(environ)
-        length = req.content_length
-        if length is not None and length > MAX_BODY:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise Reject(400, "Invalid Content-Length.") from None
+        if length > MAX_BODY:
             raise Reject(413, "The request body is larger than %d bytes." % MAX_BODY)
-        body = req.body
+        stream = environ["wsgi.input"]
+        if length:
+            body = stream.read(length)
+        elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            body = stream.read(MAX_BODY + 1)
+        else:
+            body = b""
         if len(body) > MAX_BODY:
             raise Reject(413, "The request body is larger than %d bytes." % MAX_BODY)
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if not body.strip():
             raise Reject(400, "The request needs a JSON object as body.")
-        if (req.content_type or "").lower() != "application/json":
+        if content_type != "application/json":
             raise Reject(415, "The request body must be JSON (Content-Type: "
                               "application/json).")
         try:
@@ -210,7 +219,10 @@ class ApiMiddleware:
         if not isinstance(data, dict):
             raise Reject(400, "The request body must be a JSON object.")
         # WSME reads the body again: hand it a normalised copy.
-        req.body = json.dumps(data).encode("utf-8")
+        new = json.dumps(data).encode("utf-8")
+        environ["wsgi.input"] = io.BytesIO(new)
+        environ["CONTENT_LENGTH"] = str(len(new))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
 
     # --- after -----------------------------------------------------------------------
 

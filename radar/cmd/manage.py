@@ -23,7 +23,8 @@ def _add_commands(subparsers):
     actions = token.add_subparsers(dest="action", metavar="<action>")
     actions.required = True
     create = actions.add_parser("create", help="Create a token and print it (once).")
-    create.add_argument("--name", required=True, help="What the token is for.")
+    create.add_argument("--name", required=True, dest="token_name",
+                        help="What the token is for.")
     create.add_argument("--scope", action="append", choices=auth.SCOPES, dest="scopes",
                         help="Scope to grant (repeat for several); default write.")
     listing = actions.add_parser("list", help="List tokens (never the tokens themselves).")
@@ -36,13 +37,14 @@ def _fmt(value):
     return timeutils.isoformat(value) if value is not None else "-"
 
 
-def token_command(conf, out=sys.stdout):
+def token_command(conf, out=None):
+    out = out or sys.stdout
     command = conf.command
     engine = db_engine.create_engine(conf)
     try:
         with db_engine.make_sessionmaker(engine)() as session:
             if command.action == "create":
-                name = command.name.strip()
+                name = command.token_name.strip()
                 if not name or len(name) > 255:
                     print("radar-manage: --name must be 1 to 255 characters", file=sys.stderr)
                     return 2
