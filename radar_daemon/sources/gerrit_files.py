@@ -37,16 +37,21 @@ line. A ``files`` source that tails a stream-events log stores ``offset``
 after a pass and passes it back as ``start_offset`` next time, so it reads
 only what was appended::
 
-    reader = iter_records(path, start_offset=saved, tail=True)
+    reader = iter_records(path, start_offset=saved, start_line=lines, tail=True)
     ingest(reader)
-    saved = reader.offset
+    saved, lines = reader.offset, reader.lines
+
+``start_line`` (optional) is the number of lines before ``start_offset``,
+so that locations keep naming absolute line numbers; without it, lines are
+counted from the resume point. If the file turns out shorter than
+``start_offset`` (rotated or truncated), reading restarts at byte 0 and
+line 1 with a WARNING.
 
 An unterminated last line (a writer caught mid-line) is never counted in
 ``offset``. With ``tail=True`` it is left alone for the next pass; without it,
 it is parsed if it can be (a file that just lacks a final newline) and
-reported as truncated if it cannot. If the file is now shorter than
-``start_offset`` (rotated or truncated), reading restarts at 0 with a
-WARNING. ``start_offset`` works for JSON lines only; for arrays and
+reported as truncated if it cannot. ``start_offset`` works for JSON lines
+only; for arrays and
 pretty-printed objects ``offset`` is informational (bytes read so far).
 
 Mapping decisions where the data is ambiguous:
@@ -62,12 +67,13 @@ Mapping decisions where the data is ambiguous:
   event). Such messages have the wrong time for latency figures, and they
   will not deduplicate against the same message read later from REST (the
   fingerprint includes the second).
-* ``merged_at`` (query, REST): the time of the "Change has been
-  successfully merged/cherry-picked/rebased/pushed" message; else the newest
-  ``SUBM`` approval (query) or ``submitted`` (REST; it comes first there);
-  else ``lastUpdated``/``updated``, an upper bound that later comments can
+* ``merged_at`` (query): the time of the "Change has been successfully
+  merged/cherry-picked/rebased/pushed" message; else the newest ``SUBM``
+  approval; else ``lastUpdated``, an upper bound that later comments can
   push out. Only for MERGED changes. Stream: ``change-merged`` uses
-  ``eventCreatedOn`` (None without it).
+  ``eventCreatedOn`` (None without it). REST ChangeInfo is converted by
+  ``gerrit_rest.parse_change_info``, the same code the REST collector uses
+  (``merged_at`` = ``submitted`` there).
 * Votes (``MessageRec.votes``) come only from stream ``comment-added``:
   approvals with ``oldValue`` (changed in this event, Gerrit 2.12+); if none
   has ``oldValue`` and the comment has no ``Patch Set N:`` header (old
@@ -102,6 +108,7 @@ from collections.abc import Iterator
 
 from radar.common import exception, timeutils
 from radar_daemon.records import AccountRef, ChangeRec, MessageRec, PatchSetRec
+from radar_daemon.sources import gerrit_rest
 
 LOG = logging.getLogger(__name__)
 
@@ -249,17 +256,6 @@ def _epoch(value, what):
         return timeutils.from_epoch(_int(value, what))
     except (OverflowError, OSError, ValueError):
         raise _bad("%s is not a time: %r", what, value) from None
-
-
-def _rest_time(value, what):
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _bad("%s is not a timestamp: %r", what, value)
-    try:
-        return timeutils.parse_gerrit(value)
-    except ValueError:
-        raise _bad("%s is not a timestamp: %r", what, value) from None
 
 
 def _str(value, what):
@@ -498,62 +494,6 @@ def _stream_event(event, reader):
     return rec
 
 
-# --- rest -------------------------------------------------------------------
-
-def _rest_change(info):
-    """ChangeInfo dict -> ChangeRec (REST, ``o=MESSAGES``/``ALL_REVISIONS``)."""
-    if "_number" not in info:
-        raise _bad("ChangeInfo has no _number")
-    number = _int(info["_number"], "_number")
-    project = info.get("project")
-    if not isinstance(project, str) or not project:
-        raise _bad("change %s has no project", number)
-    rec = ChangeRec(
-        number=number, project=project,
-        branch=_str(info.get("branch"), "branch"),
-        change_key=_str(info.get("change_id"), "change_id"),
-        subject=_str(info.get("subject"), "subject"),
-        owner=_account(info.get("owner"), "owner"),
-        status=_status(info.get("status")),
-        created=_rest_time(info.get("created"), "created"),
-        updated=_rest_time(info.get("updated"), "updated"))
-    for sha, rev in _dict(info.get("revisions"), "revisions").items():
-        rev = _dict(rev, "revision")
-        if rev.get("_number") == "edit":
-            continue
-        rec.patchsets.append(PatchSetRec(
-            number=_int(rev.get("_number"), "revision _number"), revision=sha,
-            created=_rest_time(rev.get("created"), "revision created"),
-            uploader=_account(rev.get("uploader"), "revision uploader"),
-            kind=_str(rev.get("kind"), "revision kind")))
-    rec.patchsets.sort(key=lambda p: p.number)
-    merged_msg = None
-    for i, raw in enumerate(_list(info.get("messages"), "messages")):
-        what = "messages[%d]" % i
-        raw = _dict(raw, what)
-        text = raw.get("message")
-        if not isinstance(text, str):
-            raise _bad("%s has no message text", what)
-        date = _rest_time(raw.get("date"), what + ".date")
-        if date is None:
-            raise _bad("%s has no date", what)
-        ps = raw.get("_revision_number")
-        msg = MessageRec(
-            date=date, text=text, author=_account(raw.get("author"), what + ".author"),
-            patchset=_int(ps, what + "._revision_number") if ps is not None
-            else _text_patchset(text),
-            tag=_str(raw.get("tag"), what + ".tag"),
-            gerrit_id=_str(raw.get("id"), what + ".id"))
-        if msg.tag == "autogenerated:gerrit:merged" or _MERGED.match(text):
-            merged_msg = date if merged_msg is None else max(merged_msg, date)
-        rec.messages.append(msg)
-    _attribute(rec.messages, rec.patchsets)
-    if rec.status == "MERGED":
-        rec.merged_at = (_rest_time(info.get("submitted"), "submitted")
-                         or merged_msg or rec.updated)
-    return rec
-
-
 # --- reading ----------------------------------------------------------------
 
 class _Skip(Exception):
@@ -565,17 +505,20 @@ class GerritFileReader:
 
     Attributes: ``name``, ``fmt`` (known once the first record is read, or
     as given), ``layout`` ("lines" or "document"), ``offset`` (bytes; the
-    resume point for JSON lines), ``records`` (yielded), ``skipped`` (bad
-    records), ``undated`` (stream messages dated by their patch set upload).
+    resume point for JSON lines), ``lines`` (JSON lines consumed up to
+    ``offset``, counting ``start_line``), ``records`` (yielded), ``skipped``
+    (bad records), ``undated`` (stream messages dated by their patch set
+    upload).
     """
 
     def __init__(self, source, fmt=None, name=None, errors=None, start_offset=0,
-                 tail=False, chunk_size=CHUNK_SIZE, max_record_bytes=MAX_RECORD_BYTES):
+                 tail=False, start_line=0, chunk_size=CHUNK_SIZE,
+                 max_record_bytes=MAX_RECORD_BYTES):
         if fmt is not None and fmt not in FORMATS:
             raise FormatError("unknown Gerrit file format %r; expected one of %s"
                               % (fmt, ", ".join(FORMATS)))
-        if start_offset < 0:
-            raise ValueError("start_offset must be >= 0")
+        if start_offset < 0 or start_line < 0:
+            raise ValueError("start_offset and start_line must be >= 0")
         self.fmt = fmt
         self.errors = errors
         self.tail = tail
@@ -601,6 +544,7 @@ class GerritFileReader:
             self.name = name or _stream_name(source)
             self._raw = source
         self.offset = self._seek(start_offset)
+        self.lines = start_line if self.offset else 0
         self._gen = self._run()
 
     def __iter__(self):
@@ -693,7 +637,7 @@ class GerritFileReader:
                 LOG.debug("%s: skipping %s event", location, obj.get("type"))
                 raise _Skip()
         else:
-            rec = _rest_change(obj)
+            rec = gerrit_rest.parse_change_info(obj)
         rec.location = location
         return rec
 
@@ -738,7 +682,7 @@ class GerritFileReader:
     # -- JSON lines --
 
     def _lines(self, buf):
-        lineno = 0
+        lineno = self.lines
         pos = 0
         eof = False
         dropping = False
@@ -770,6 +714,7 @@ class GerritFileReader:
                 dropping = False
                 continue
             lineno += 1
+            self.lines = lineno
             if not line.strip():
                 continue
             rec = self._line(line, lineno)
@@ -786,6 +731,7 @@ class GerritFileReader:
                             % _short(exc))
                 return
             self.offset += len(rest)
+            self.lines = lineno
             rec = self._handle(obj, location)
             if rec is not None:
                 yield rec
@@ -1042,7 +988,7 @@ class _TextBuffer:
 
 
 def iter_records(fileobj_or_path, fmt=None, name=None, errors=None, start_offset=0,
-                 tail=False) -> Iterator[ChangeRec]:
+                 tail=False, start_line=0) -> Iterator[ChangeRec]:
     """Stream ChangeRec from a saved Gerrit file; returns a GerritFileReader.
 
     ``fileobj_or_path``: a path, ``"-"`` for stdin, or a text or binary file
@@ -1055,4 +1001,4 @@ def iter_records(fileobj_or_path, fmt=None, name=None, errors=None, start_offset
     ``location`` set to ``"<name>:<line>"``.
     """
     return GerritFileReader(fileobj_or_path, fmt=fmt, name=name, errors=errors,
-                            start_offset=start_offset, tail=tail)
+                            start_offset=start_offset, tail=tail, start_line=start_line)
