@@ -179,7 +179,9 @@ class ApiMiddleware:
             want_csv = bool(offers) and offers[0][0] == "text/csv" and (
                 len(offers) == 1 or offers[0][1] > offers[1][1])
         environ["radar.want_csv"] = want_csv
-        environ["HTTP_ACCEPT"] = "application/json"
+        # The only non-JSON resource the app renders is the badge.
+        environ["HTTP_ACCEPT"] = ("image/svg+xml" if path.endswith("/badge.svg")
+                                  else "application/json")
         if environ.get("REQUEST_METHOD") in WRITE_METHODS:
             self._check_body(environ)
         return want_csv, explicit

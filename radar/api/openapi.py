@@ -141,7 +141,8 @@ def _paths():
         "The summary fields per interval, for trend charts",
         [SYSTEM_ID] + WINDOW + [_q("interval", "Bucket size (UTC days, or weeks from "
                                                "Monday); default day.",
-                                   {"type": "string", "enum": ["day", "week"]}), FORMAT],
+                                   {"type": "string", "enum": ["day", "week"]}), PROJECT,
+                                FORMAT],
         dict(_ok(_list("SeriesPoint"), csv=True, total=True), **_errors()),
         ["systems"], op_id="systemSeries")}
     p["/v1/systems/{id}/missed"] = {"get": _op(

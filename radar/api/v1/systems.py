@@ -146,9 +146,11 @@ class SystemsController(base.Resource):
         return system_detail(db_api.system_get(session, system["id"]),
                              base.parse_window(None, None))
 
-    @base.expose([types.SeriesPoint], types.text, types.text, types.text, types.text)
-    def series(self, ident, since=None, until=None, interval=None):
+    @base.expose([types.SeriesPoint], types.text, types.text, types.text, types.text,
+                 types.text)
+    def series(self, ident, since=None, until=None, interval=None, project=None):
         window = base.parse_window(since, until)
+        project = base.parse_text("project", project)
         interval = base.parse_choice("interval", interval, INTERVALS) or "day"
         buckets = len(window.buckets(interval))
         if buckets > base.conf().api.max_series_points:
@@ -158,7 +160,7 @@ class SystemsController(base.Resource):
                                                base.conf().api.max_series_points))
         system = get_system(ident)
         points = stats().system_series(base.session(), base.conf(), system["id"], window,
-                                       interval)
+                                       interval, project=project)
         base.set_header("X-Total-Count", len(points))
         base.mark_csv(["start", "end"] + types.SUMMARY_FIELDS)
         return [types.SeriesPoint.from_dict(p) for p in points]

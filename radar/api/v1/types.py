@@ -262,9 +262,11 @@ class ProjectSystem(Base):
     id = int
     name = text
     display_name = text
+    enabled = bool
     reports = int
     successes = int
     failures = int
+    merge_failures = int
     success_rate = float
     eligible_patchsets = int
     patchsets_reported = int
@@ -272,6 +274,7 @@ class ProjectSystem(Base):
     missed = int
     last_seen = dt.datetime
     health = text
+    health_reason = text
 
 
 class ProjectSummary(Base):

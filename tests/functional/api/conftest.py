@@ -13,7 +13,7 @@ from radar.db import api as db_api
 from radar.db import engine as db_engine
 from radar_daemon import ingest, records
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # Data lives two days back so the default window (last 7 days) holds it.
 T0 = (dt.datetime.now(UTC) - dt.timedelta(days=2)).replace(
     hour=8, minute=0, second=0, microsecond=0)

@@ -5,8 +5,8 @@ import io
 
 import sqlalchemy as sa
 
-from radar.db import models
 from radar.common import timeutils
+from radar.db import models
 from tests.functional.api.conftest import SINCE, UNTIL, basic_scenario
 from tests.functional.api.test_basics import assert_envelope
 
