@@ -15,7 +15,8 @@ element early (``S = offset - 1``): that element must be one already seen.
 Because the changes already seen are always a prefix of the current
 result order, the new ones are exactly the rest of the page. If the
 overlap element is not one already seen, the window shifted further; the
-scan steps back a page and realigns. Changes that left the window are
+scan steps back a page and realigns. (With ``page_size = 1`` there is no
+room for the overlap and plain offset paging is used.) Changes that left the window are
 picked up by the next poll (their ``updated`` is above the new high water).
 """
 
@@ -431,7 +432,7 @@ class GerritRestSource:
             page = self._page(query, start)
             # The page must start inside the prefix already seen; if it does
             # not (or is empty), changes left the window: step back.
-            while start > 0 and (not page or self._key(page[0]) not in seen):
+            while overlap and start > 0 and (not page or self._key(page[0]) not in seen):
                 LOG.info("gerrit %s: result window shifted before S=%d; stepping back",
                          self.name, start)
                 start = max(0, start - self.page_size)

@@ -986,6 +986,8 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024  # headers and body leave in one write
 
     def version_string(self):
         return "Jetty(9.4.53)"
