@@ -37,5 +37,8 @@ OPTS = [
 
 
 def register_opts(conf):
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    # A fresh OptGroup per ConfigOpts: oslo.config copies a registered group
+    # shallowly, so a shared module-level group would share its option
+    # table, and set_override on one ConfigOpts would leak into every other.
+    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title))
+    conf.register_opts(OPTS, group=GROUP.name)
