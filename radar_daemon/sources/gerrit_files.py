@@ -64,9 +64,9 @@ Mapping decisions where the data is ambiguous:
   are the newest ``grantedOn`` of the approvals changed by the event, then
   ``patchSet.createdOn``. When the upload time is used, the reader counts the
   message in ``reader.undated`` and logs one WARNING per file (DEBUG per
-  event). Such messages have the wrong time for latency figures, and they
-  will not deduplicate against the same message read later from REST (the
-  fingerprint includes the second).
+  event), and marks the message ``date_estimated`` so that ingest derives no
+  latency from it. Such messages will not deduplicate against the same
+  message read later from REST (the fingerprint includes the second).
 * ``merged_at`` (query): the time of the "Change has been successfully
   merged/cherry-picked/rebased/pushed" message; else the newest ``SUBM``
   approval; else ``lastUpdated``, an upper bound that later comments can
@@ -461,7 +461,7 @@ def _stream_event(event, reader):
         if not isinstance(text, str):
             raise _bad("comment is not a string")
         votes, changed = _votes(event.get("approvals"), text)
-        date = event_time
+        date, estimated = event_time, False
         if date is None:
             granted = [_epoch(a.get("grantedOn"), "grantedOn") for a in changed
                        if a.get("grantedOn") is not None]
@@ -470,10 +470,11 @@ def _stream_event(event, reader):
             date = ps.created
             if date is None:
                 raise _bad("comment-added event has no time at all")
+            estimated = True
             reader._undated()
         rec.messages.append(MessageRec(
             date=date, text=text, author=_account(event.get("author"), "author"),
-            patchset=ps.number, votes=votes))
+            patchset=ps.number, votes=votes, date_estimated=estimated))
     elif etype == "patchset-created":
         if ps is None:
             raise _bad("patchset-created event without patchSet")
