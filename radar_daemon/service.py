@@ -35,7 +35,7 @@ def build_sources(conf, stop_event=None):
             kwargs = {"sleep": sleep} if sleep else {}
             sources.append(gerrit_rest.GerritRestSource(name, opts, **kwargs))
         else:
-            sources.append(file_source.FileSource(name, opts))
+            sources.append(file_source.FileSource(name, opts, conf.daemon.batch_size))
     return sources
 
 

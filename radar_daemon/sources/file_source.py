@@ -10,7 +10,6 @@ is harmless because ingest is idempotent.
 """
 
 import glob
-import io
 import json
 import logging
 import os
@@ -19,14 +18,16 @@ from radar_daemon.sources import gerrit_files
 
 LOG = logging.getLogger(__name__)
 
-CHUNK_BYTES = 1 << 20
-
 
 def _is_json_lines(path):
     """True when the first non-blank line is one complete JSON object."""
     with open(path, "rb") as fh:
-        for raw in fh:
-            line = raw.strip()
+        while True:
+            # Bounded: a compact JSON array may be one huge line.
+            line = fh.readline(1 << 20)
+            if not line:
+                return True
+            line = line.strip()
             if not line:
                 continue
             if not line.startswith(b"{"):
@@ -36,14 +37,13 @@ def _is_json_lines(path):
             except ValueError:
                 return False
             return True
-    return True
 
 
 class FileSource:
-    def __init__(self, name, opts):
+    def __init__(self, name, opts, batch_size=200):
         self.name = name
         self.opts = opts
-        self.batch_size = 200
+        self.batch_size = batch_size
         self._skipped = 0
 
     def take_skipped(self):
@@ -64,65 +64,42 @@ class FileSource:
         for path in self._paths():
             try:
                 stat = os.stat(path)
+                lines = _is_json_lines(path)
             except OSError as exc:
-                LOG.warning("source %s: cannot stat %s: %s", self.name, path, exc)
+                LOG.warning("source %s: cannot read %s: %s", self.name, path, exc)
                 continue
             prev = state.get(path, {})
             same_file = prev.get("inode") == stat.st_ino and prev.get("offset", 0) <= stat.st_size
-            if _is_json_lines(path):
+            if lines:
                 offset = prev.get("offset", 0) if same_file else 0
-                batches = self._tail(path, offset, stat.st_size)
-            else:
-                if same_file and prev.get("mtime") == stat.st_mtime_ns \
-                        and prev.get("offset") == stat.st_size:
+                if offset == stat.st_size:
                     continue
-                batches = self._whole(path, stat.st_size)
-            pending = []
-            for records, end in batches:
-                pending.extend(records)
-                # Intermediate batches keep the old position: it stays valid
-                # until everything before `end` has been handed over.
-                while len(pending) >= self.batch_size:
-                    yield pending[:self.batch_size], {"files": dict(state)}
-                    pending = pending[self.batch_size:]
-                state[path] = {"inode": stat.st_ino, "offset": end,
-                               "mtime": stat.st_mtime_ns}
-            yield pending, {"files": dict(state)}
+            elif same_file and prev.get("mtime") == stat.st_mtime_ns \
+                    and prev.get("offset") == stat.st_size:
+                continue
+            else:
+                offset = 0
+            errors = _CountingList(self)
+            # tail=True leaves an unfinished last line for the next cycle.
+            reader = gerrit_files.iter_records(path, name=path, errors=errors,
+                                               start_offset=offset, tail=lines)
 
-    def _errors(self):
-        return _CountingList(self)
+            batch = []
+            for record in reader:
+                batch.append(record)
+                if len(batch) >= self.batch_size:
+                    # A JSON-lines file can resume right after this batch; a
+                    # whole document only from its start.
+                    if lines:
+                        state[path] = _position(stat, reader.offset)
+                    yield batch, {"files": dict(state)}
+                    batch = []
+            state[path] = _position(stat, reader.offset if lines else stat.st_size)
+            yield batch, {"files": dict(state)}
 
-    def _whole(self, path, size):
-        errors = self._errors()
-        with open(path, "rb") as fh:
-            records = list(gerrit_files.iter_records(fh, name=path, errors=errors))
-        yield records, size
 
-    def _tail(self, path, offset, size):
-        """Yield (records, offset after them) for complete lines in [offset, size)."""
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            position = offset
-            while position < size:
-                chunk = fh.read(min(CHUNK_BYTES, size - position))
-                if not chunk:
-                    break
-                cut = chunk.rfind(b"\n")
-                if cut < 0:
-                    if position + len(chunk) < size:
-                        # A line longer than a chunk: read on until its end.
-                        rest = fh.readline()
-                        chunk += rest
-                        cut = chunk.rfind(b"\n")
-                    if cut < 0:
-                        break  # an incomplete last line: wait for the writer
-                lines = chunk[:cut + 1]
-                fh.seek(position + len(lines))
-                errors = self._errors()
-                records = list(gerrit_files.iter_records(
-                    io.BytesIO(lines), name="%s@%d" % (path, position), errors=errors))
-                position += len(lines)
-                yield records, position
+def _position(stat, offset):
+    return {"inode": stat.st_ino, "offset": offset, "mtime": stat.st_mtime_ns}
 
 
 class _CountingList(list):
