@@ -73,6 +73,17 @@ class Ingester:
             self.source_id = db_api.source_get_or_create(conn, source_name, source_type,
                                                          url=url, web_url=web_url)
             self._load_caches(conn)
+            self._mark_reference_systems(conn)
+
+    def _mark_reference_systems(self, conn):
+        """[ci] reference_systems may name systems created before it was set."""
+        names = [n for n in self.identity.reference_names
+                 if n in self._systems and not self._systems[n].reference]
+        if names:
+            conn.execute(T_SYSTEMS.update().where(T_SYSTEMS.c.name.in_(names))
+                         .values(reference=True))
+            self._systems.update({r.name: r for r in conn.execute(
+                sa.select(T_SYSTEMS).where(T_SYSTEMS.c.name.in_(names)))})
 
     # --- caches of small tables ------------------------------------------
 

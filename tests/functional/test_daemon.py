@@ -251,3 +251,24 @@ def test_sigkill_mid_ingest_loses_and_duplicates_nothing(engine, db_url, tmp_pat
     assert interrupted_at < expected["messages"]
     assert got["messages"] == expected["messages"]
     assert got == expected
+
+
+def test_ci_identity_from_configuration(engine, db_url, tmp_path, shared_data):
+    conf = daemon_helpers.write_conf(tmp_path, db_url, """
+[ci]
+accounts = Ryu CI=neutronryu, Upstream=jenkins
+ignore_accounts = huawei-ci
+discover_pattern =
+reference_systems = upstream
+""")
+    assert cmd.main(["--config-file", conf, "import", str(shared_data / DRIVERLOG)]) == 0
+    s = models.CiSystem.__table__
+    with engine.connect() as conn:
+        systems = {r.name: r for r in conn.execute(sa.select(s))}
+    # Discovery off: only the two configured accounts are CI systems; the
+    # display name comes from the configuration.
+    assert set(systems) == {"ryu ci", "upstream"}
+    assert systems["upstream"].reference and not systems["ryu ci"].reference
+    assert systems["ryu ci"].origin == "config"
+    results = _results_by_system(engine)
+    assert results == {("ryu ci", "SUCCESS"): 1, ("upstream", "SUCCESS"): 4}
