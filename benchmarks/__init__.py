@@ -1,0 +1,1 @@
+"""Reproducible benchmarks (not part of CI's pass/fail); see README.rst."""
