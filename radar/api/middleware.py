@@ -242,6 +242,8 @@ class ApiMiddleware:
                             break
             except ValueError:
                 message = None
+        if message is None:
+            message = req.environ.get("radar.error_detail")
         if code >= 500:
             LOG.error("request %s: %s %s failed with %d: %s", request_id, req.method,
                       req.environ.get("radar.path"), code,

@@ -56,13 +56,29 @@ class Resource:
             if matched is None:
                 continue
             if route_method == method:
-                return getattr(self, handler), matched
+                controller = getattr(self, handler)
+                _reject_shadowing(controller, len(matched), request)
+                return controller, matched
             allowed.add(route_method)
         if allowed:
             if "GET" in allowed:
                 allowed.add("HEAD")
             raise webob_exc.HTTPMethodNotAllowed(headers={"Allow": ", ".join(sorted(allowed))})
         raise webob_exc.HTTPNotFound()
+
+
+def _reject_shadowing(controller, count, request):
+    """A query argument named like a path argument would replace it: refuse it."""
+    if not count:
+        return
+    argspec = pecan.util._cfg(controller).get("argspec")
+    names = argspec.args[1:1 + count] if argspec else []
+    for name in names:
+        if name in request.GET:
+            message = 'Unknown argument: "%s"' % name
+            # For the middleware, whatever the response's content type.
+            request.environ["radar.error_detail"] = message
+            raise webob_exc.HTTPBadRequest(detail=message)
 
 
 def _match(pattern, parts):

@@ -193,3 +193,11 @@ def test_openapi_document(app):
     assert "SystemSummary" in doc["components"]["schemas"]
     assert_envelope(app.get("/v1/openapi.json?x=1", expect_errors=True), 400)
     json.dumps(doc)
+
+
+def test_query_arguments_cannot_replace_path_arguments(app):
+    for path, name in [("/v1/systems/zuul?ident=5", "ident"),
+                       ("/v1/changes/5?number=3", "number"),
+                       ("/v1/projects/a/b?name=c", "name"),
+                       ("/v1/systems/zuul/badge.svg?ident=1", "ident")]:
+        assert name in assert_envelope(app.get(path, expect_errors=True), 400)
