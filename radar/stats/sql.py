@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import expression
 
+from radar.db.types import UtcDateTime
+
 
 class usec_between(expression.FunctionElement):  # noqa: N801 (SQL function style)
     """Exact whole microseconds from the first UtcDateTime column to the second."""
@@ -62,3 +64,13 @@ class Buckets:
             return sa.literal(0, sa.Integer())
         return sa.case(*[(column < w.until, i) for i, w in enumerate(self.windows[:-1])],
                        else_=len(self.windows) - 1)
+
+    def bounds(self, index_column):
+        """SQL: (since, until) of the bucket whose index is in `index_column`."""
+        if len(self.windows) == 1:
+            return (sa.literal(self.since, UtcDateTime()), sa.literal(self.until, UtcDateTime()))
+        since = sa.case({i: sa.literal(w.since, UtcDateTime())
+                         for i, w in enumerate(self.windows)}, value=index_column)
+        until = sa.case({i: sa.literal(w.until, UtcDateTime())
+                         for i, w in enumerate(self.windows)}, value=index_column)
+        return since, until

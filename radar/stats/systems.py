@@ -271,111 +271,144 @@ def _last_before(session, when, system_ids, project_ids):
 # --- patch-set numbers ---------------------------------------------------------
 
 
-def _patchset_cte(buckets, system_ids, project_ids):
-    """CTE psa: one row per (system, bucket, patch set) whose first report is in the bucket."""
+# Result codes: integer arithmetic picks the last report's result portably.
+CODES = ((SUCCESS, 1), (FAILURE, 2), (models.MERGE_FAILED, 3), (models.CANCELED, 4))
+OTHER_CODE = 5
+CODE_SPAN = 8
+S_CODE, F_CODE = 1, 2
+
+
+def _result_code(column):
+    return sa.case(*[(column == word, code) for word, code in CODES], else_=OTHER_CODE)
+
+
+def _patchset_rows(buckets, system_ids, project_ids):
+    """Subquery psa: one row per (system, bucket, patch set) whose first report is in the bucket.
+
+    One pass over the window's reports (ix_ci_reports_reported_at, or
+    ix_ci_reports_system_reported with a system filter) grouped by patch set;
+    first result = the attempt-1 report's, last = the highest attempt's
+    (attempts number a system's reports on a patch set in time order).
+    """
     r, p = T_REPORTS, T_PATCHSETS
     where = [r.c.reported_at >= buckets.since, r.c.reported_at < buckets.until]
     if system_ids is not None:
         where.append(r.c.ci_system_id.in_(system_ids))
     if project_ids is not None:
         where.append(r.c.project_id.in_(project_ids))
-    r0 = (sa.select(r.c.ci_system_id.label("s"), r.c.patchset_id.label("p"),
-                    r.c.change_id.label("ch"), r.c.project_id.label("proj"),
-                    buckets.case(r.c.reported_at).label("b"), r.c.id.label("rid"),
-                    r.c.result.label("res"), r.c.reported_at.label("at"),
-                    r.c.attempt.label("att"), p.c.superseded_at.label("sup"))
-          .select_from(r.join(p, p.c.id == r.c.patchset_id))
-          .where(*where)
-          .cte("r0"))
-    part = [r0.c.s, r0.c.b, r0.c.p]
-    r1 = sa.select(
-        *r0.c,
-        sa.func.row_number().over(partition_by=part, order_by=[r0.c.at, r0.c.rid]).label("rn1"),
-        sa.func.row_number().over(partition_by=part,
-                                  order_by=[r0.c.at.desc(), r0.c.rid.desc()]).label("rnl"),
-    ).cte("r1")
-    # Flaky: a FAILURE and a later SUCCESS with no new patch set in between,
-    # i.e. both before the patch set was superseded, or both after.
-    before = sa.or_(r1.c.sup.is_(None), r1.c.at < r1.c.sup)
-    after = sa.and_(r1.c.sup.is_not(None), r1.c.at >= r1.c.sup)
-    fail = r1.c.res == FAILURE
-    succ = r1.c.res == SUCCESS
-
-    def first_fail(cond):
-        return sa.func.min(sa.case((sa.and_(fail, cond), r1.c.at)))
-
-    def last_success(cond):
-        return sa.func.max(sa.case((sa.and_(succ, cond), r1.c.at)))
-
-    flaky = sa.case((sa.or_(first_fail(before) < last_success(before),
-                            first_fail(after) < last_success(after)), 1), else_=0)
-    return (sa.select(r1.c.s, r1.c.b, r1.c.p,
-                      sa.func.max(r1.c.ch).label("ch"),
-                      sa.func.max(r1.c.proj).label("proj"),
-                      sa.func.max(sa.case((r1.c.rn1 == 1, r1.c.res))).label("first"),
-                      sa.func.max(sa.case((r1.c.rnl == 1, r1.c.res))).label("last"),
-                      flaky.label("flaky"),
-                      sa.func.max(sa.case((fail, 1), else_=0)).label("failed"))
-            .group_by(r1.c.s, r1.c.b, r1.c.p)
-            .having(sa.func.min(r1.c.att) == 1)
-            .cte("psa"))
-
-
-def _pairs(psa, others):
-    """(a, o): a's rows joined with the rows of the systems `others` on the same patch set."""
-    a = psa.alias("a")
-    o = psa.alias("o")
-    joined = a.join(o, sa.and_(o.c.p == a.c.p, o.c.b == a.c.b, o.c.s != a.c.s,
-                               o.c.s.in_(others)))
-    return a, o, joined
+    # Grouped in one flat SELECT over ci_reports alone: a derived table of
+    # the window's reports, or a join, would be materialized or driven from
+    # the other table first (several times slower on MariaDB).
+    code = _result_code(r.c.result)
+    bucket = buckets.case(r.c.reported_at)
+    group = [r.c.ci_system_id, r.c.patchset_id]
+    if len(buckets) > 1:
+        # (One bucket: a constant, left out: MySQL reads GROUP BY 0 as a position.)
+        group.append(bucket)
+    psg = (sa.select(r.c.ci_system_id.label("s"), bucket.label("b"),
+                     r.c.patchset_id.label("p"),
+                     sa.func.max(r.c.change_id).label("ch"),
+                     sa.func.max(r.c.project_id).label("proj"),
+                     sa.func.max(sa.case((r.c.attempt == 1, code))).label("first"),
+                     (sa.func.max(r.c.attempt * CODE_SPAN + code) % CODE_SPAN).label("last"),
+                     sa.func.min(sa.case((r.c.result == FAILURE, r.c.reported_at)))
+                     .label("ff"),
+                     sa.func.max(sa.case((r.c.result == SUCCESS, r.c.reported_at)))
+                     .label("ls"))
+           .where(*where)
+           .group_by(*group)
+           .having(sa.func.min(r.c.attempt) == 1)
+           .subquery("psg"))
+    # Flaky: a FAILURE and a later SUCCESS with no new patch set in between.
+    # The first FAILURE and the last SUCCESS decide it unless the patch set
+    # was superseded between them (rare); then look for a FAILURE and a later
+    # SUCCESS on the same side of the supersession.
+    sup = sa.select(p.c.superseded_at).where(p.c.id == psg.c.p).scalar_subquery()
+    f, g, fp = T_REPORTS.alias("f"), T_REPORTS.alias("g"), T_PATCHSETS.alias("fp")
+    since, until = buckets.bounds(psg.c.b)
+    same_side = (
+        sa.select(f.c.id)
+        .select_from(f.join(fp, fp.c.id == f.c.patchset_id))
+        .where(f.c.patchset_id == psg.c.p, f.c.ci_system_id == psg.c.s,
+               f.c.result == FAILURE, f.c.reported_at >= since, f.c.reported_at < until,
+               sa.select(g.c.id)
+               .where(g.c.patchset_id == f.c.patchset_id, g.c.ci_system_id == f.c.ci_system_id,
+                      g.c.result == SUCCESS, g.c.reported_at > f.c.reported_at,
+                      g.c.reported_at < until,
+                      sa.or_(f.c.reported_at >= fp.c.superseded_at,
+                             g.c.reported_at < fp.c.superseded_at))
+               .exists())
+        .exists())
+    flaky = sa.case(
+        (psg.c.ff < psg.c.ls,
+         sa.case((sa.or_(sup.is_(None), sup <= psg.c.ff, sup > psg.c.ls), 1),
+                 (same_side, 1), else_=0)),
+        else_=0)
+    return (sa.select(psg.c.s, psg.c.b, psg.c.p, psg.c.ch, psg.c.proj, psg.c.first,
+                      psg.c.last, flaky.label("flaky"),
+                      sa.case((psg.c.ff.is_not(None), 1), else_=0).label("failed"))
+            .subquery("psa"))
 
 
 def _sum_if(cond):
     return sa.func.sum(sa.case((cond, 1), else_=0))
 
 
+def _merged(change_id):
+    c = T_CHANGES
+    return (sa.select(c.c.id)
+            .where(c.c.id == change_id,
+                   sa.or_(c.c.status == MERGED, c.c.merged_at.is_not(None)))
+            .exists())
+
+
 def _patchset_stats(session, buckets, system_ids, ref_ids, project_ids, by_project):
-    """{(system, bucket, project or None): dict of patch-set counts}."""
+    """{(system, bucket, project or None): dict of patch-set counts}.
+
+    system_ids None: every system (no filter: the time index alone). The
+    reference systems' final results on the same patch sets come from
+    window sums over (bucket, patch set), so each report is read once.
+    """
     scope = None if system_ids is None else sorted(set(system_ids) | set(ref_ids))
-    psa = _patchset_cte(buckets, scope, project_ids)
-    refagg = None
+    psa = _patchset_rows(buckets, scope, project_ids)
     if ref_ids:
-        a, o, joined = _pairs(psa, ref_ids)
-        verdict = sa.and_(a.c.last.in_(VERDICTS), o.c.last.in_(VERDICTS))
-        refagg = (sa.select(a.c.s, a.c.b, a.c.p,
-                            _sum_if(verdict).label("pairs"),
-                            _sum_if(sa.and_(verdict, a.c.last == o.c.last)).label("agree"),
-                            sa.func.max(sa.case((o.c.last == SUCCESS, 1), else_=0))
-                            .label("ref_ok"))
-                  .select_from(joined)
-                  .group_by(a.c.s, a.c.b, a.c.p)
-                  .cte("refagg"))
-    cols = [psa.c.s, psa.c.b] + ([psa.c.proj] if by_project else [])
-    measures = [
-        sa.func.count().label("n"),
-        _sum_if(psa.c.first == SUCCESS).label("first_s"),
-        _sum_if(psa.c.first == FAILURE).label("first_f"),
-        _sum_if(psa.c.last == SUCCESS).label("final_s"),
-        _sum_if(psa.c.last == FAILURE).label("final_f"),
-        sa.func.sum(psa.c.flaky).label("flaky"),
-        sa.func.sum(psa.c.failed).label("failed"),
-    ]
-    source = psa
-    if refagg is not None:
-        c = T_CHANGES
-        merged = sa.or_(c.c.status == MERGED, c.c.merged_at.is_not(None))
-        measures += [
-            sa.func.sum(refagg.c.pairs).label("pairs"),
-            sa.func.sum(refagg.c.agree).label("agree"),
-            _sum_if(sa.and_(psa.c.last == FAILURE, refagg.c.ref_ok == 1, merged))
-            .label("suspect"),
-        ]
-        source = (psa.outerjoin(refagg, sa.and_(refagg.c.s == psa.c.s, refagg.c.b == psa.c.b,
-                                                refagg.c.p == psa.c.p))
-                  .join(c, c.c.id == psa.c.ch))
-    query = sa.select(*cols, *measures).select_from(source).group_by(*cols)
+        is_ref = psa.c.s.in_(ref_ids)
+        part = [psa.c.b, psa.c.p]
+        psw = sa.select(
+            *psa.c,
+            _sum_if(sa.and_(is_ref, psa.c.last == S_CODE)).over(partition_by=part)
+            .label("ref_s"),
+            _sum_if(sa.and_(is_ref, psa.c.last == F_CODE)).over(partition_by=part)
+            .label("ref_f"),
+        ).subquery("psw")
+        # The other reference systems' verdicts (a reference is not compared with itself).
+        is_ref = psw.c.s.in_(ref_ids)
+        other_s = psw.c.ref_s - sa.case((sa.and_(is_ref, psw.c.last == S_CODE), 1), else_=0)
+        other_f = psw.c.ref_f - sa.case((sa.and_(is_ref, psw.c.last == F_CODE), 1), else_=0)
+        pairs = sa.case((psw.c.last.in_((S_CODE, F_CODE)), other_s + other_f), else_=0)
+        agree = sa.case((psw.c.last == S_CODE, other_s), (psw.c.last == F_CODE, other_f),
+                        else_=0)
+        suspect = sa.case(
+            (sa.and_(psw.c.last == F_CODE, other_s > 0),
+             sa.case((_merged(psw.c.ch), 1), else_=0)),
+            else_=0)
+        rows = psw
+        extra = [sa.func.sum(pairs).label("pairs"), sa.func.sum(agree).label("agree"),
+                 sa.func.sum(suspect).label("suspect")]
+    else:
+        rows = psa
+        extra = []
+    cols = [rows.c.s, rows.c.b] + ([rows.c.proj] if by_project else [])
+    query = (sa.select(*cols, sa.func.count().label("n"),
+                       _sum_if(rows.c.first == S_CODE).label("first_s"),
+                       _sum_if(rows.c.first == F_CODE).label("first_f"),
+                       _sum_if(rows.c.last == S_CODE).label("final_s"),
+                       _sum_if(rows.c.last == F_CODE).label("final_f"),
+                       sa.func.sum(rows.c.flaky).label("flaky"),
+                       sa.func.sum(rows.c.failed).label("failed"), *extra)
+             .group_by(*cols))
     if system_ids is not None:
-        query = query.where(psa.c.s.in_(system_ids))
+        query = query.where(rows.c.s.in_(system_ids))
     out = {}
     for row in session.execute(query).mappings():
         key = (row["s"], int(row["b"]), row["proj"] if by_project else None)
@@ -384,21 +417,23 @@ def _patchset_stats(session, buckets, system_ids, ref_ids, project_ids, by_proje
             "first_f": _int(row["first_f"]), "final_s": _int(row["final_s"]),
             "final_f": _int(row["final_f"]), "flaky": _int(row["flaky"]),
             "failed": _int(row["failed"]),
-            "pairs": _int(row["pairs"]) if refagg is not None else 0,
-            "agree": _int(row["agree"]) if refagg is not None else 0,
-            "suspect": _int(row["suspect"]) if refagg is not None else 0,
+            "pairs": _int(row["pairs"]) if extra else 0,
+            "agree": _int(row["agree"]) if extra else 0,
+            "suspect": _int(row["suspect"]) if extra else 0,
         }
     return out
 
 
 def _pairwise_agreement(session, buckets, system_ids, project_ids):
     """{(a, b): (patch sets with both verdicts, agreeing)} among `system_ids`."""
-    psa = _patchset_cte(buckets, system_ids, project_ids)
-    a, o, joined = _pairs(psa, system_ids)
-    verdict = sa.and_(a.c.last.in_(VERDICTS), o.c.last.in_(VERDICTS))
+    psa = _patchset_rows(buckets, system_ids, project_ids)
+    a = psa.alias("a")
+    o = psa.alias("o")
+    verdict = sa.and_(a.c.last.in_((S_CODE, F_CODE)), o.c.last.in_((S_CODE, F_CODE)))
     query = (sa.select(a.c.s, o.c.s.label("o"), _sum_if(verdict).label("pairs"),
                        _sum_if(sa.and_(verdict, a.c.last == o.c.last)).label("agree"))
-             .select_from(joined).group_by(a.c.s, o.c.s))
+             .select_from(a.join(o, sa.and_(o.c.p == a.c.p, o.c.b == a.c.b, o.c.s != a.c.s)))
+             .group_by(a.c.s, o.c.s))
     return {(r.s, r.o): (_int(r.pairs), _int(r.agree)) for r in session.execute(query)}
 
 

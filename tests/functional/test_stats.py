@@ -482,6 +482,38 @@ def test_weekly_series(session, world, sconf):
         "last_seen": at(6, 10, 55), "health": "GREEN"}
 
 
+def test_flaky_respects_new_patchsets(session, world, sconf):
+    """FAILURE then SUCCESS on one patch set is flaky unless a new patch set came in between."""
+    b = world["builder"]
+    project = b.project("org/flip")
+    flip = b.system("flip-ci")
+
+    def runs(number, day, steps):
+        change = b.change(project, number)
+        ps1 = b.patchset(change, 1, at(day))
+        for hours, what in steps:
+            if what == "new":
+                b.patchset(change, 2, at(day, hours))
+            else:
+                b.report(flip, ps1, what, at(day, hours),
+                         jobs=[("flip-job", what, True, 60.0, None)])
+
+    runs(301, 1, [(1, "FAILURE"), (2, "new"), (3, "SUCCESS")])          # not flaky
+    runs(302, 2, [(0.5, "new"), (1, "FAILURE"), (2, "SUCCESS")])        # both after
+    runs(303, 3, [(1, "FAILURE"), (2, "SUCCESS"), (5, "new")])          # both before
+    runs(304, 4, [(1, "FAILURE"), (2, "new"), (3, "FAILURE"), (4, "SUCCESS")])  # after
+    runs(305, 5, [(1, "FAILURE"), (1.5, "SUCCESS"), (2, "new"), (3, "SUCCESS")])  # before
+    systems.rebuild_rollups(session, b.keys)
+    session.commit()
+    got = summaries(session, sconf)["flip-ci"]
+    assert (got["flaky_patchsets"], got["flake_rate"]) == (4, 0.8)
+    assert got["patchsets_reported"] == 5
+    jobs = systems.job_stats(session, sconf, flip["id"], WINDOW)
+    assert [(j["name"], j["flaky"], j["runs"]) for j in jobs] == [("flip-job", 4, 12)]
+    series = systems.system_series(session, sconf, flip["id"], WINDOW, "day", now=NOW)
+    assert [p["flaky_patchsets"] for p in series] == [0, 0, 1, 1, 1, 1, 0]
+
+
 # --- compare, projects ---------------------------------------------------------------
 
 
