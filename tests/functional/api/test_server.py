@@ -49,7 +49,7 @@ def server(tmp_path, db_url, api_conf, engine, make_token):
             try:
                 requests.get(base + "/", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.flush()
                     pytest.fail("radar-api did not start:\n%s"
