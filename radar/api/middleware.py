@@ -220,6 +220,12 @@ class ApiMiddleware:
             raise Reject(400, "The request body is nested too deeply.") from None
         if not isinstance(data, dict):
             raise Reject(400, "The request body must be a JSON object.")
+        try:
+            # JSON may escape lone surrogates (\\ud800) that no database stores.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeError:
+            raise Reject(400, "The request body holds invalid Unicode (a lone "
+                              "surrogate).") from None
         # WSME reads the body again: hand it a normalised copy.
         new = json.dumps(data).encode("utf-8")
         environ["wsgi.input"] = io.BytesIO(new)

@@ -165,3 +165,15 @@ def test_system_settings_need_admin(app, make_token, api_conf, engine):
         assert word in msg, msg
     assert_envelope(app.put_json("/v1/systems/nope", body, headers=admin,
                                  expect_errors=True), 404)
+
+
+def test_lone_surrogates_and_4_byte_characters(app, make_token):
+    h = bearer(make_token("write"))
+    resp = app.post("/v1/operators", b'{"name": "bad \\ud800 name"}',
+                    headers=dict(h, **{"Content-Type": "application/json"}),
+                    expect_errors=True)
+    assert "Unicode" in assert_envelope(resp, 400)
+    resp = app.post_json("/v1/operators", {"name": "CI team \U0001f916", "contact": "é"},
+                         headers=h)
+    assert resp.json["name"] == "CI team \U0001f916"
+    assert app.get("/v1/operators/%d" % resp.json["id"]).json["contact"] == "é"
