@@ -144,9 +144,16 @@ class Collector:
 
     def run(self, interval):
         """Collect every `interval` seconds until stop_event is set."""
-        while not self.stop_event.is_set():
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    self.run_once()
+                except Exception:  # noqa: BLE001 - the loop must survive anything
+                    LOG.exception("collection cycle failed")
+                self.stop_event.wait(interval)
+        finally:
             try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the loop must survive anything
-                LOG.exception("collection cycle failed")
-            self.stop_event.wait(interval)
+                self.release()
+            except Exception:  # noqa: BLE001 - leases expire anyway
+                LOG.warning("could not release leases; they expire after %ss",
+                            self.conf.daemon.lease_ttl)

@@ -131,17 +131,17 @@ def test_import_from_stdin(engine, db_url, tmp_path, monkeypatch):
     assert _count(engine, models.CiReport.__table__) == 6
 
 
-def _files_conf(tmp_path, db_url, log):
+def _files_conf(tmp_path, db_url, log, poll_interval=1):
     return daemon_helpers.write_conf(tmp_path, db_url, """
 [gerrit]
 sources = log
-poll_interval = 1
+poll_interval = %d
 [gerrit:log]
 type = files
 paths = %s
 [daemon]
 batch_size = 50
-""" % log)
+""" % (poll_interval, log))
 
 
 def test_files_source_tails_a_growing_log(engine, db_url, tmp_path):
@@ -203,7 +203,8 @@ def _wait_for(predicate, timeout=60):
 
 def test_sigterm_stops_within_a_second(engine, db_url, tmp_path):
     log = daemon_helpers.write_stream(tmp_path / "s.log", 5)
-    conf = _files_conf(tmp_path, db_url, log)
+    # Between two cycles, where a daemon spends nearly all its time.
+    conf = _files_conf(tmp_path, db_url, log, poll_interval=300)
     proc = _spawn(conf, "run")
     try:
         state = models.CollectorState.__table__
