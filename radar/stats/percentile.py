@@ -7,7 +7,7 @@ Ranks are computed with fractions so that no float rounding moves a rank;
 the result is rounded to a float once.
 """
 
-import heapq
+import itertools
 from fractions import Fraction
 
 
@@ -18,7 +18,8 @@ def merge_sorted(lists):
         return []
     if len(lists) == 1:
         return list(lists[0])
-    return list(heapq.merge(*lists))
+    # Timsort merges the sorted runs; in C, several times faster than heapq.merge.
+    return sorted(itertools.chain.from_iterable(lists))
 
 
 def percentile(sorted_values, q):

@@ -65,6 +65,14 @@ class Buckets:
         return sa.case(*[(column < w.until, i) for i, w in enumerate(self.windows[:-1])],
                        else_=len(self.windows) - 1)
 
+    def day_case(self, day_column):
+        """SQL: the bucket index of a Date column (whole days inside [since, until))."""
+        if len(self.windows) == 1:
+            return sa.literal(0, sa.Integer())
+        return sa.case(*[(day_column < w.until.date(), i)
+                         for i, w in enumerate(self.windows[:-1])],
+                       else_=len(self.windows) - 1)
+
     def bounds(self, index_column):
         """SQL: (since, until) of the bucket whose index is in `index_column`."""
         if len(self.windows) == 1:

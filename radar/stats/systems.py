@@ -31,6 +31,7 @@ Scoping rules that §5 leaves open, fixed here and in doc/:
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -193,9 +194,48 @@ class _Acc:
             self.latencies.append(row["latencies"])
         if row["retry_latencies"]:
             self.retry_latencies.append(row["retry_latencies"])
-        last = row["last_report_at"]
+        self.see(row["last_report_at"])
+
+    def see(self, last):
         if last is not None and (self.last is None or last > self.last):
             self.last = last
+
+
+def _json_lists(text):
+    """GROUP_CONCAT of JSON arrays ('[1,2],[3]') -> list of lists."""
+    if not text:
+        return []
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return [lst for lst in json.loads("[" + text + "]") if lst]
+
+
+def _allow_long_group_concat(session):
+    # MySQL cuts GROUP_CONCAT at group_concat_max_len (1 MB by default): a
+    # long window of latencies is longer. SQLite has no such limit.
+    if session.get_bind().dialect.name == "mysql":
+        session.execute(sa.text("SET SESSION group_concat_max_len = 1073741824"))
+
+
+# Above this many (system, project) pairs, read the rollups of a window by
+# scanning rather than by primary-key ranges.
+MAX_ROLLUP_RANGES = 20000
+
+
+def _rollup_key_lists(session, system_ids, project_ids):
+    """System and project lists that turn a day range into primary-key ranges.
+
+    ci_daily_rollups is keyed (system, project, day) and has no index on day
+    alone: with both lists given, MySQL reads one short range per pair (cost
+    follows the window, not the history); without them it scans the table.
+    """
+    if system_ids is None:
+        system_ids = [r.id for r in session.execute(sa.select(T_SYSTEMS.c.id))]
+    if project_ids is None:
+        project_ids = [r.id for r in session.execute(sa.select(T_PROJECTS.c.id))]
+    if len(system_ids) * len(project_ids) > MAX_ROLLUP_RANGES:
+        return None, None
+    return sorted(system_ids), sorted(project_ids)
 
 
 def _report_stats(session, buckets, system_ids, project_ids, by_project):
@@ -204,17 +244,36 @@ def _report_stats(session, buckets, system_ids, project_ids, by_project):
     window = Window(buckets.since, buckets.until)
     first, end = window.full_days()
     if first < end:
-        query = sa.select(T_ROLLUPS).where(T_ROLLUPS.c.day >= first, T_ROLLUPS.c.day < end)
-        if system_ids is not None:
-            query = query.where(T_ROLLUPS.c.ci_system_id.in_(system_ids))
-        if project_ids is not None:
-            query = query.where(T_ROLLUPS.c.project_id.in_(project_ids))
-        day_bucket = {}
+        d = T_ROLLUPS
+        bucket = buckets.day_case(d.c.day)
+        group = [d.c.ci_system_id] + ([d.c.project_id] if by_project else [])
+        if len(buckets) > 1:
+            group.append(bucket)
+        # Counts summed and latency lists concatenated in SQL: one row per
+        # key instead of one per (system, project, day) to parse in Python.
+        query = (sa.select(d.c.ci_system_id, d.c.project_id if by_project
+                           else sa.null().label("project_id"), bucket.label("b"),
+                           *[sa.func.sum(d.c[c]).label(c) for c in rollups.COUNT_COLUMNS],
+                           sa.func.max(d.c.last_report_at).label("last_report_at"),
+                           sa.func.group_concat(d.c.latencies, type_=sa.Text())
+                           .label("latencies"),
+                           sa.func.group_concat(d.c.retry_latencies, type_=sa.Text())
+                           .label("retry_latencies"))
+                 .where(d.c.day >= first, d.c.day < end)
+                 .group_by(*group))
+        key_systems, key_projects = _rollup_key_lists(session, system_ids, project_ids)
+        if key_systems is not None:
+            query = query.where(d.c.ci_system_id.in_(key_systems))
+        if key_projects is not None:
+            query = query.where(d.c.project_id.in_(key_projects))
+        _allow_long_group_concat(session)
         for r in session.execute(query).mappings():
-            k = day_bucket.get(r["day"])
-            if k is None:
-                k = day_bucket[r["day"]] = buckets.index(day_start(r["day"]))
-            out[(r["ci_system_id"], k, r["project_id"] if by_project else None)].add(r)
+            acc = out[(r["ci_system_id"], int(r["b"]), r["project_id"])]
+            for c in rollups.COUNT_COLUMNS:
+                acc.counts[c] += int(r[c] or 0)
+            acc.latencies.extend(_json_lists(r["latencies"]))
+            acc.retry_latencies.extend(_json_lists(r["retry_latencies"]))
+            acc.see(r["last_report_at"])
     for start, stop in window.edges():
         query = (sa.select(T_REPORTS.c.ci_system_id, T_REPORTS.c.project_id,
                            *rollups.REPORT_COLUMNS)
@@ -237,35 +296,54 @@ def _report_stats(session, buckets, system_ids, project_ids, by_project):
 
 
 def _last_before(session, when, system_ids, project_ids):
-    """{system id: time of its last report before `when`} (project filter applies)."""
-    r = T_REPORTS.alias("r")
-    if project_ids is None:
-        last = (sa.select(sa.func.max(r.c.reported_at))
-                .where(r.c.ci_system_id == T_SYSTEMS.c.id, r.c.reported_at < when)
-                .scalar_subquery())
-        query = sa.select(T_SYSTEMS.c.id, last.label("last"))
-        if system_ids is not None:
-            query = query.where(T_SYSTEMS.c.id.in_(system_ids))
-        return {row.id: row.last for row in session.execute(query)}
-    if not project_ids:
+    """{system id: time of its last report before `when`} (project filter applies).
+
+    One statement: a UNION ALL of one index lookup per system (a correlated
+    MAX over ix_ci_reports_system_reported is read as a scan of the
+    system's whole history by MariaDB; a constant one is a single seek).
+    """
+    if project_ids is not None and not project_ids:
         return {}
-    d = T_ROLLUPS.alias("d")
-    from_days = (sa.select(sa.func.max(d.c.last_report_at))
-                 .where(d.c.ci_system_id == T_SYSTEMS.c.id, d.c.project_id.in_(project_ids),
-                        d.c.day < when.date())
-                 .scalar_subquery())
-    same_day = (sa.select(sa.func.max(r.c.reported_at))
-                .where(r.c.ci_system_id == T_SYSTEMS.c.id, r.c.project_id.in_(project_ids),
-                       r.c.reported_at >= day_start(when.date()), r.c.reported_at < when)
-                .scalar_subquery())
-    query = sa.select(T_SYSTEMS.c.id, from_days.label("a"), same_day.label("b"))
-    if system_ids is not None:
-        query = query.where(T_SYSTEMS.c.id.in_(system_ids))
+    r, d = T_REPORTS, T_ROLLUPS
     result = {}
-    for row in session.execute(query):
-        values = [v for v in (row.a, row.b) if v is not None]
-        result[row.id] = max(values) if values else None
+    ids = sorted(system_ids)
+    for i in range(0, len(ids), 100):
+        parts = []
+        for system_id in ids[i:i + 100]:
+            if project_ids is None:
+                last = (sa.select(sa.func.max(r.c.reported_at))
+                        .where(r.c.ci_system_id == system_id, r.c.reported_at < when)
+                        .scalar_subquery())
+                parts.append(sa.select(sa.literal(system_id).label("id"), last.label("a"),
+                                       sa.null().label("b")))
+            else:
+                # Whole days from the rollups (primary key: system, project, day),
+                # the day of `when` from ci_reports.
+                from_days = (sa.select(sa.func.max(d.c.last_report_at))
+                             .where(d.c.ci_system_id == system_id,
+                                    d.c.project_id.in_(sorted(project_ids)),
+                                    d.c.day < when.date())
+                             .scalar_subquery())
+                same_day = (sa.select(sa.func.max(r.c.reported_at))
+                            .where(r.c.ci_system_id == system_id,
+                                   r.c.project_id.in_(sorted(project_ids)),
+                                   r.c.reported_at >= day_start(when.date()),
+                                   r.c.reported_at < when)
+                            .scalar_subquery())
+                parts.append(sa.select(sa.literal(system_id).label("id"),
+                                       from_days.label("a"), same_day.label("b")))
+        query = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        for row in session.execute(query):
+            values = [_as_utc(v) for v in (row.a, row.b) if v is not None]
+            result[row.id] = max(values) if values else None
     return result
+
+
+def _as_utc(value):
+    """Datetimes read back through a UNION lose their column type on some drivers."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return timeutils.as_utc(value)
 
 
 # --- patch-set numbers ---------------------------------------------------------
@@ -280,6 +358,17 @@ S_CODE, F_CODE = 1, 2
 
 def _result_code(column):
     return sa.case(*[(column == word, code) for word, code in CODES], else_=OTHER_CODE)
+
+
+def _time_index_hint(system_ids):
+    """MySQL hint: read a window of ci_reports through a time index.
+
+    A 30-day window is a few percent of a year of reports; without the hint
+    MariaDB prefers a full table scan (cost growing with history) to the
+    index range and its row lookups.
+    """
+    index = "ix_ci_reports_reported_at" if system_ids is None else "ix_ci_reports_system_reported"
+    return "FORCE INDEX (%s)" % index
 
 
 def _patchset_rows(buckets, system_ids, project_ids):
@@ -316,6 +405,7 @@ def _patchset_rows(buckets, system_ids, project_ids):
                      sa.func.max(sa.case((r.c.result == SUCCESS, r.c.reported_at)))
                      .label("ls"))
            .where(*where)
+           .with_hint(r, _time_index_hint(system_ids), "mysql")
            .group_by(*group)
            .having(sa.func.min(r.c.attempt) == 1)
            .subquery("psg"))
@@ -447,7 +537,8 @@ def _current_for_grace(conf):
                   usec_between(p.c.created, p.c.superseded_at) >= grace_us)
 
 
-def _coverage(session, conf, buckets, now, system_ids, covered, by_project, shared_ids=None):
+def _coverage(session, conf, buckets, now, system_ids, covered, by_project, shared_ids=None,
+              every_system=False):
     """{(system, bucket, project or None): [eligible, covered, last eligible created]}.
 
     Eligible: created in the bucket, in a covered project, due (older than
@@ -481,12 +572,14 @@ def _coverage(session, conf, buckets, now, system_ids, covered, by_project, shar
 
     # Due patch sets each system reported on (at any time), split by timeliness.
     reporters = sorted(set(system_ids) | set(shared_ids or ()))
+    if not every_system:
+        where = where + [r.c.ci_system_id.in_(reporters)]
     sub = (sa.select(r.c.ci_system_id.label("s"), c.c.project_id.label("proj"),
                      bucket.label("b"), p.c.id.label("p"), p.c.created,
                      sa.case((current, 1), else_=0).label("cur"))
            .select_from(p.join(c, c.c.id == p.c.change_id)
                         .join(r, r.c.patchset_id == p.c.id))
-           .where(*where, r.c.ci_system_id.in_(reporters)).subquery())
+           .where(*where).subquery())
     reported = {}
     for row in session.execute(
             sa.select(sub.c.s, sub.c.proj, sub.c.b, sub.c.cur,
@@ -562,17 +655,23 @@ def _is_stale(conf, oldest_success, has_state, bucket_until, now):
 
 
 def _compute(session, conf, systems, buckets, now, project_ids=None, by_project=False,
-             shared_ids=None):
-    """{(system, bucket, project or None): stats dict} for `systems` (rows)."""
+             shared_ids=None, every_system=False):
+    """{(system, bucket, project or None): stats dict} for `systems` (rows).
+
+    every_system: `systems` are all the systems, so the queries need no
+    system filter (and use the time indexes alone).
+    """
     ids = [s.id for s in systems]
     if not ids or (project_ids is not None and not project_ids):
         return {}
     refs = [r.id for r in session.execute(
         sa.select(T_SYSTEMS.c.id).where(T_SYSTEMS.c.reference.is_(True)))]
+    wanted = None if every_system else ids
     covered = _covered(session, conf, systems, buckets, project_ids)
-    reports = _report_stats(session, buckets, ids, project_ids, by_project)
-    psets = _patchset_stats(session, buckets, ids, refs, project_ids, by_project)
-    coverage = _coverage(session, conf, buckets, now, ids, covered, by_project, shared_ids)
+    reports = _report_stats(session, buckets, wanted, project_ids, by_project)
+    psets = _patchset_stats(session, buckets, wanted, refs, project_ids, by_project)
+    coverage = _coverage(session, conf, buckets, now, ids, covered, by_project, shared_ids,
+                         every_system=every_system)
     keys = set(reports) | set(psets) | set(coverage)
     out = {}
     for key in keys:
@@ -632,12 +731,14 @@ def _identity(system, accounts):
             "enabled": bool(system.enabled)}
 
 
-def _summaries(session, conf, systems, buckets, now, project_ids, shared_ids=None):
+def _summaries(session, conf, systems, buckets, now, project_ids, shared_ids=None,
+               every_system=False):
     """[[summary per bucket] per system] in the order of `systems`."""
     ids = [s.id for s in systems]
     if not ids:
         return []
-    stats = _compute(session, conf, systems, buckets, now, project_ids, shared_ids=shared_ids)
+    stats = _compute(session, conf, systems, buckets, now, project_ids, shared_ids=shared_ids,
+                     every_system=every_system)
     accounts = _accounts(session, ids)
     if project_ids is not None and not project_ids:
         last_before = {}
@@ -682,7 +783,8 @@ def system_summaries(session, conf, window, project=None, system_ids=None, now=N
     systems = _systems(session, system_ids)
     project_ids = _project_ids(session, project)
     return [series[0] for series in _summaries(session, conf, systems, Buckets([window]),
-                                               now, project_ids)]
+                                               now, project_ids,
+                                               every_system=system_ids is None)]
 
 
 def system_series(session, conf, system_id, window, interval="day", project=None, now=None):
@@ -861,7 +963,8 @@ def project_summaries(session, conf, window, project=None, now=None):
     if project_ids is not None and not project_ids:
         return []
     buckets = Buckets([window])
-    stats = _compute(session, conf, systems, buckets, now, project_ids, by_project=True)
+    stats = _compute(session, conf, systems, buckets, now, project_ids, by_project=True,
+                     every_system=True)
     by_id = {s.id: s for s in systems}
     per_project = defaultdict(list)
     for (system_id, _k, proj), data in stats.items():
