@@ -184,6 +184,12 @@ class ApiMiddleware:
                                   else "application/json")
         if environ.get("REQUEST_METHOD") in WRITE_METHODS:
             self._check_body(environ)
+        else:
+            # A body on GET, HEAD or DELETE means nothing here: drop it, so
+            # nothing (WebOb) spools it to a temporary file.
+            environ["wsgi.input"] = io.BytesIO(b"")
+            environ["CONTENT_LENGTH"] = "0"
+            environ["webob.is_body_seekable"] = True
         return want_csv, explicit
 
     @staticmethod
@@ -230,6 +236,7 @@ class ApiMiddleware:
         new = json.dumps(data).encode("utf-8")
         environ["wsgi.input"] = io.BytesIO(new)
         environ["CONTENT_LENGTH"] = str(len(new))
+        environ["webob.is_body_seekable"] = True
         environ.pop("HTTP_TRANSFER_ENCODING", None)
 
     # --- after -----------------------------------------------------------------------

@@ -120,6 +120,11 @@ T_MESSAGES = models.Message.__table__
 T_ROLLUPS = models.DailyRollup.__table__
 
 
+def _is_id(ident):
+    """ASCII digits only ('²'.isdigit() is True), small enough for an id column."""
+    return ident.isascii() and ident.isdigit() and len(ident) < 12
+
+
 def _conflict(what):
     from radar.common import exception
     return exception.Conflict(what)
@@ -161,7 +166,7 @@ def token_list(session, include_revoked=True):
 def token_revoke(session, ident):
     """Revoke by id or by name (every live token of that name); returns the count."""
     query = T_TOKENS.update().where(T_TOKENS.c.revoked_at.is_(None))
-    if str(ident).isdigit():
+    if _is_id(str(ident)):
         query = query.where(T_TOKENS.c.id == int(ident))
     else:
         query = query.where(T_TOKENS.c.name == str(ident))
@@ -180,7 +185,7 @@ def system_get(session, ident):
     """A CI system by id (digits) or name (case-insensitive), or None."""
     query = sa.select(T_SYSTEMS)
     ident = str(ident)
-    if ident.isdigit() and len(ident) < 12:
+    if _is_id(ident):
         query = query.where(sa.or_(T_SYSTEMS.c.id == int(ident),
                                    T_SYSTEMS.c.name == ident.lower()))
         rows = [dict(r) for r in session.execute(query).mappings()]
@@ -253,7 +258,7 @@ def operator_get(session, ident):
     """By id (digits) or exact name."""
     ident = str(ident)
     query = sa.select(T_OPERATORS)
-    if ident.isdigit() and len(ident) < 12:
+    if _is_id(ident):
         query = query.where(T_OPERATORS.c.id == int(ident))
     else:
         query = query.where(T_OPERATORS.c.name == ident)

@@ -19,7 +19,7 @@ def _values(body, creating):
     if types.is_set(body.name):
         if body.name is None or not body.name.strip():
             raise base.invalid("name", "must be a non-empty string")
-        if body.name.strip().isdigit():
+        if body.name.strip().isascii() and body.name.strip().isdigit():
             raise base.invalid("name", "must not be a number (numbers are operator ids)")
         base.parse_text("name", body.name.strip())
         values["name"] = body.name.strip()

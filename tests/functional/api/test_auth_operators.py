@@ -177,3 +177,15 @@ def test_lone_surrogates_and_4_byte_characters(app, make_token):
                          headers=h)
     assert resp.json["name"] == "CI team \U0001f916"
     assert app.get("/v1/operators/%d" % resp.json["id"]).json["contact"] == "é"
+
+
+def test_found_by_fuzzing(app, make_token):
+    # '²'.isdigit() is True but int('²') fails: not an id, just a name.
+    assert_envelope(app.get("/v1/operators/%C2%B2", expect_errors=True), 404)
+    assert_envelope(app.get("/v1/systems/%D9%A3", expect_errors=True), 404)
+    # Bodies above WebOb's spooling threshold leave no temporary file open.
+    h = bearer(make_token("write"))
+    big = {"name": "big", "contact": "x" * 1000, "padding": ["y" * 1000] * 200}
+    assert_envelope(app.post_json("/v1/operators", big, headers=h, expect_errors=True), 400)
+    resp = app.get("/v1/operators", params={"q": "a"}, headers={"Content-Length": "0"})
+    assert resp.status_int == 200
