@@ -213,7 +213,8 @@ def _json_lists(text):
 def _allow_long_group_concat(session):
     # MySQL cuts GROUP_CONCAT at group_concat_max_len (1 MB by default): a
     # long window of latencies is longer. SQLite has no such limit.
-    if session.get_bind().dialect.name == "mysql":
+    bind = session.get_bind() if hasattr(session, "get_bind") else session
+    if bind.dialect.name == "mysql":
         session.execute(sa.text("SET SESSION group_concat_max_len = 1073741824"))
 
 

@@ -27,6 +27,8 @@ neutron: 201/1 d2 12:00 -> neutron-ci F d2 12:30 (1800); 202/1 d4 00:00 -> F d6 
 import datetime as dt
 import hashlib
 import itertools
+import random
+from fractions import Fraction
 
 import pytest
 import sqlalchemy as sa
@@ -617,3 +619,185 @@ def test_rebuild_with_a_small_batch(session, world, monkeypatch):
     monkeypatch.setattr(rollups, "BATCH", 2)
     systems.rebuild_rollups(session, world["builder"].keys)
     assert rollup_rows(session) == expected
+
+
+# --- randomized cross-check against a direct reading of DESIGN.md §5 ------------------
+
+
+def _reference(b, systems_by_id, ref_ids, reports, patchsets, window, now, grace, covers):
+    """Every number straight from the in-memory records, no SQL, no rollups."""
+    since, until = window.since, window.until
+    out = {}
+    for sid in systems_by_id:
+        mine = [r for r in reports if r["s"] == sid]
+        inside = [r for r in mine if since <= r["at"] < until]
+        res = [r["result"] for r in inside]
+        succ, fail = res.count("SUCCESS"), res.count("FAILURE")
+        lat = sorted(r["lat"] for r in inside if r["attempt"] == 1 and not r["retry"])
+        rlat = sorted(r["lat"] for r in inside if r["retry"])
+        by_ps = {}
+        for r in sorted(inside, key=lambda r: r["attempt"]):
+            by_ps.setdefault(r["ps"], []).append(r)
+        scoped = {p: rs for p, rs in by_ps.items() if rs[0]["attempt"] == 1}
+        first = [rs[0]["result"] for rs in scoped.values()]
+        final = {p: rs[-1]["result"] for p, rs in scoped.items()}
+        flaky = failed = 0
+        for p, rs in scoped.items():
+            sup = patchsets[p]["sup"]
+            if any(r["result"] == "FAILURE" for r in rs):
+                failed += 1
+            side = [(r["at"], r["result"], sup is not None and r["at"] >= sup) for r in rs]
+            if any(f[1] == "FAILURE" and g[1] == "SUCCESS" and f[0] < g[0] and f[2] == g[2]
+                   for f in side for g in side):
+                flaky += 1
+        pairs = agree = suspect = 0
+        for p, mine_final in final.items():
+            ref_finals = []
+            for rid in ref_ids:
+                if rid == sid:
+                    continue
+                rrs = sorted((r for r in reports if r["s"] == rid and r["ps"] == p
+                              and since <= r["at"] < until), key=lambda r: r["attempt"])
+                if rrs and rrs[0]["attempt"] == 1:
+                    ref_finals.append(rrs[-1]["result"])
+            for rf in ref_finals:
+                if mine_final in VERDICTS and rf in VERDICTS:
+                    pairs += 1
+                    agree += mine_final == rf
+            if mine_final == "FAILURE" and "SUCCESS" in ref_finals and patchsets[p]["merged"]:
+                suspect += 1
+        eligible = covered = 0
+        reported_ps = {r["ps"] for r in mine}
+        for p, ps in patchsets.items():
+            if not (since <= ps["created"] < until) or ps["project"] not in covers[sid]:
+                continue
+            if ps["created"] > now - grace:
+                continue
+            timely = ps["sup"] is None or ps["sup"] - ps["created"] >= grace
+            if timely or p in reported_ps:
+                eligible += 1
+                covered += p in reported_ps
+        seen = [r["at"] for r in mine if r["at"] < until]
+        out[sid] = {
+            "reports": len(inside), "successes": succ, "failures": fail,
+            "merge_failures": res.count("MERGE_FAILED"),
+            "other_results": len(res) - succ - fail - res.count("MERGE_FAILED"),
+            "success_rate": succ / (succ + fail) if succ + fail else None,
+            "first_attempt_success_rate": (first.count("SUCCESS") / (
+                first.count("SUCCESS") + first.count("FAILURE"))
+                if first.count("SUCCESS") + first.count("FAILURE") else None),
+            "final_success_rate": (list(final.values()).count("SUCCESS") / (
+                list(final.values()).count("SUCCESS") + list(final.values()).count("FAILURE"))
+                if list(final.values()).count("SUCCESS") + list(final.values()).count("FAILURE")
+                else None),
+            "patchsets_reported": len(scoped), "eligible_patchsets": eligible,
+            "coverage": covered / eligible if eligible else None, "missed": eligible - covered,
+            "latency_p50_s": _np_linear(lat, 0.5), "latency_p90_s": _np_linear(lat, 0.9),
+            "retry_latency_p50_s": _np_linear(rlat, 0.5),
+            "rechecks": sum(1 for r in inside if r["retry"]),
+            "flaky_patchsets": flaky, "flake_rate": flaky / failed if failed else None,
+            "agreement": agree / pairs if pairs else None, "suspect_failures": suspect,
+            "last_seen": max(seen) if seen else None,
+        }
+    return out
+
+
+def _np_linear(xs, q):
+    if not xs:
+        return None
+    h = (len(xs) - 1) * Fraction(q).limit_denominator(10)
+    lo = int(h)
+    if lo + 1 >= len(xs):
+        return float(xs[lo])
+    return float(Fraction(xs[lo]) + (h - lo) * (Fraction(xs[lo + 1]) - Fraction(xs[lo])))
+
+
+VERDICTS = ("SUCCESS", "FAILURE")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_scenarios_match_the_definitions(session, make_conf, seed):
+    rng = random.Random(seed)
+    conf = make_conf(**{"stats.health_min_reports": 1})
+    grace = dt.timedelta(seconds=conf.stats.coverage_grace_period)
+    b = Builder(session)
+    projects = [b.project("org/a"), b.project("org/b")]
+    sys_rows = [b.system("ref", reference=True), b.system("x-ci"),
+                b.system("y-ci", projects=["org/b"])]
+    systems_by_id = {s["id"]: s for s in sys_rows}
+    covers = {sys_rows[0]["id"]: set(projects), sys_rows[1]["id"]: set(projects),
+              sys_rows[2]["id"]: {projects[1]}}
+    reports, patchsets = [], {}
+    results = ["SUCCESS"] * 5 + ["FAILURE"] * 3 + ["MERGE_FAILED", "CANCELED", "UNKNOWN"]
+    for number in range(1, 41):
+        project = rng.choice(projects)
+        change = b.change(project, 1000 + number,
+                          status="MERGED" if rng.random() < 0.5 else "NEW")
+        t = T0 + dt.timedelta(seconds=rng.randint(0, 9 * 86400))
+        for ps_number in range(1, rng.randint(1, 3) + 1):
+            ps = b.patchset(change, ps_number, t)
+            if ps_number > 1:
+                patchsets[change["patchsets"][-2]["id"]]["sup"] = t
+            patchsets[ps["id"]] = {"created": t, "sup": None, "project": project,
+                                   "merged": None}
+            events = []
+            for s in sys_rows:
+                if rng.random() < 0.2 or (s is sys_rows[2] and project != projects[1]):
+                    continue
+                at_ = t + dt.timedelta(seconds=rng.randint(60, 20000))
+                for _ in range(rng.randint(1, 3)):
+                    events.append((at_, s))
+                    at_ += dt.timedelta(seconds=rng.randint(60, 30000))
+            recheck = None
+            if rng.random() < 0.4:
+                recheck = (t + dt.timedelta(seconds=rng.randint(100, 40000)), None)
+            for at_, s in sorted(events, key=lambda e: (e[0], e[1]["id"])):
+                rc = None
+                if recheck and at_ > recheck[0]:
+                    if recheck[1] is None:
+                        recheck = (recheck[0], b.recheck(ps, recheck[0]))
+                    rc = recheck[1]
+                result = rng.choice(results)
+                before = sum(1 for r in reports if r["s"] == s["id"] and r["ps"] == ps["id"])
+                b.report(s, ps, result, at_, recheck=rc)
+                lat = (at_ - rc["at"]).total_seconds() if rc else (
+                    (at_ - t).total_seconds() if before == 0 else None)
+                reports.append({"s": s["id"], "ps": ps["id"], "at": at_, "result": result,
+                                "attempt": before + 1, "retry": rc is not None, "lat": lat})
+            t += dt.timedelta(seconds=rng.randint(600, 30000))
+    # Merged flags as stored.
+    merged = {c: st for c, st in session.execute(sa.select(models.Change.__table__.c.id,
+                                                           models.Change.__table__.c.status))}
+    ps_change = {p: c for p, c in session.execute(sa.select(models.PatchSet.__table__.c.id,
+                                                            models.PatchSet.__table__.c.change_id))}
+    for p in patchsets:
+        patchsets[p]["merged"] = merged[ps_change[p]] == "MERGED"
+    systems.rebuild_rollups(session, b.keys)
+    session.commit()
+    now = T0 + dt.timedelta(days=10, hours=3)
+    windows = [Window(T0, now), Window(at(1, 7, 13), at(8, 2, 5)), Window(at(2, 5), at(2, 23))]
+    for _ in range(3):
+        start = T0 + dt.timedelta(seconds=rng.randint(0, 8 * 86400))
+        windows.append(Window(start, start + dt.timedelta(seconds=rng.randint(3600, 5 * 86400))))
+    ref_ids = [sys_rows[0]["id"]]
+    totals = dict.fromkeys(("flaky_patchsets", "suspect_failures", "rechecks", "missed"), 0)
+    for window in windows:
+        got = {s["id"]: s for s in systems.system_summaries(session, conf, window, now=now)}
+        for s in got.values():
+            for k in totals:
+                totals[k] += s[k]
+        want = _reference(b, systems_by_id, ref_ids, reports, patchsets, window, now, grace,
+                          covers)
+        for sid, expected in want.items():
+            actual = {k: got[sid][k] for k in expected}
+            assert actual == expected, (window, sid)
+    # The scenarios exercise every rule.
+    assert all(totals.values()), totals
+    for interval in ("day", "week"):
+        series = systems.system_series(session, conf, sys_rows[1]["id"], windows[1], interval,
+                                       now=now)
+        for point in series:
+            bucket = Window(point["start"], point["end"])
+            want = _reference(b, systems_by_id, ref_ids, reports, patchsets, bucket, now, grace,
+                              covers)[sys_rows[1]["id"]]
+            assert {k: point[k] for k in want} == want, (interval, bucket)
