@@ -45,16 +45,10 @@ class LongText(types.TypeDecorator):
         return dialect.type_descriptor(Text())
 
 
-class JsonText(types.TypeDecorator):
+class JsonText(LongText):
     """JSON stored as text (portable; radar never queries inside it)."""
 
-    impl = Text
     cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "mysql":
-            return dialect.type_descriptor(mysql.MEDIUMTEXT())
-        return dialect.type_descriptor(Text())
 
     def process_bind_param(self, value, dialect):
         return None if value is None else json.dumps(value, sort_keys=True)
