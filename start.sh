@@ -13,5 +13,9 @@ args=()
 .venv/bin/radar-db-manage "${args[@]}" upgrade
 .venv/bin/radar-daemon "${args[@]}" run &
 daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
-.venv/bin/radar-api "${args[@]}"
+.venv/bin/radar-api "${args[@]}" &
+api=$!
+trap 'kill $api $daemon 2>/dev/null; wait' INT TERM EXIT
+echo "radar: API and web page on http://127.0.0.1:8080/ (Ctrl-C stops)"
+# When either process ends, stop the other.
+wait -n
