@@ -1,29 +1,39 @@
 """CI system statistics over a window, exactly as DESIGN.md §5 defines them.
 
 Pure functions of a SQLAlchemy Session; no web framework. Every function
-works for all systems at once with a handful of set-based queries (no
-query per system):
+works for all systems at once with a handful of set-based queries (never a
+query per system), each reading what the window holds, not the history:
 
-* report counts, latencies and retries: ci_daily_rollups for the whole UTC
-  days of the window, ci_reports for the partial days at its edges (both
-  counted by rollups.accumulate, so the sum is exact); percentiles over the
-  merged exact latency lists;
+* report counts, latencies, retries: ci_daily_rollups for the whole UTC
+  days of the window (primary-key ranges; counts summed and the exact
+  latency lists concatenated in SQL), ci_reports for the partial days at its
+  edges, counted by the same rollups.accumulate, so the sum is exact;
+  percentiles over the merged exact lists;
 * patch-set numbers (first-attempt and final success, flaky, agreement,
-  suspect failures): one query over the window's reports
-  (ix_ci_reports_system_reported) with window functions;
-* coverage: two queries over the patch sets created in the window
-  (ix_patchsets_created, then ix_ci_reports_patchset);
-* last seen: one index lookup per system inside one statement.
+  suspect failures): one grouped pass over the window's reports (time
+  index), the reference systems' verdicts by window sums over each patch
+  set, so each report is read once;
+* coverage: two grouped queries over the patch sets created in the window
+  (ix_patchsets_created, then ix_ci_reports_patchset), combined per system
+  with its covered projects in Python;
+* last seen: one UNION ALL of a single index seek per system.
 
-Scoping rules that §5 leaves open, fixed here and in doc/:
+Scoping rules that §5 leaves open:
 
-* A patch set counts for a system's patch-set numbers in the window that
-  holds the system's first report on it (attempt 1); its first and last
-  reports are the system's first and last reports on it in that window.
-* Final results agree or disagree only when both are SUCCESS or FAILURE;
-  agreement compares patch sets whose first reports by both systems fall in
-  the window.
-* Coverage counts a report made at any time (also after the window).
+* A patch set counts for a system's patch-set numbers in the window (or
+  series bucket) that holds the system's first report on it (attempt 1);
+  its first and last reports are the system's first and last reports on it
+  up to the window end. So a series bucket equals the summary of that
+  bucket alone.
+* First-attempt / final success rate: SUCCESS / (SUCCESS + FAILURE) over
+  those first / last reports (a MERGE_FAILED, CANCELED or UNKNOWN first or
+  last report leaves the patch set out, as in the report success rate).
+* Agreement compares final results that are both SUCCESS or FAILURE, on the
+  patch sets both systems reported on first in the window; with several
+  reference systems, every (patch set, other reference) pair counts.
+* Coverage counts a report made at any time (also after the window); a
+  patch set still inside the grace period at `now` is not due, reported or
+  not; configured projects empty or None means "derived from reports".
 * `rechecks` counts the reports in the window that answer a recheck
   request (retries).
 * `last_seen` is the last report before the window end (the project
@@ -142,6 +152,9 @@ def _covered(session, conf, systems, buckets, project_ids):
         if first < end:
             where = [T_ROLLUPS.c.ci_system_id.in_(derived), T_ROLLUPS.c.day >= first,
                      T_ROLLUPS.c.day < end]
+            _, key_projects = _rollup_key_lists(session, derived, None)
+            if key_projects is not None:
+                where.append(T_ROLLUPS.c.project_id.in_(key_projects))
             if len(lookbacks) == 1:
                 for r in session.execute(sa.select(T_ROLLUPS.c.ci_system_id,
                                                    T_ROLLUPS.c.project_id)
@@ -558,8 +571,9 @@ def _coverage(session, conf, buckets, now, system_ids, covered, by_project, shar
     if due_before < buckets.since:
         return out
     current = _current_for_grace(conf)
-    where = [p.c.created >= buckets.since, p.c.created < buckets.until,
-             p.c.created <= due_before, c.c.project_id.in_(sorted(all_projects))]
+    created = [p.c.created >= buckets.since, p.c.created < buckets.until,
+               p.c.created <= due_before]
+    where = created + [c.c.project_id.in_(sorted(all_projects))]
     bucket = buckets.case(p.c.created)
 
     # Due patch sets that stayed current for the grace period, per project.
@@ -572,14 +586,15 @@ def _coverage(session, conf, buckets, now, system_ids, covered, by_project, shar
         .group_by(sub.c.proj, sub.c.b))}
 
     # Due patch sets each system reported on (at any time), split by timeliness.
+    # (The report's own project_id: no join with changes.)
     reporters = sorted(set(system_ids) | set(shared_ids or ()))
+    where = created + [r.c.project_id.in_(sorted(all_projects))]
     if not every_system:
-        where = where + [r.c.ci_system_id.in_(reporters)]
-    sub = (sa.select(r.c.ci_system_id.label("s"), c.c.project_id.label("proj"),
+        where.append(r.c.ci_system_id.in_(reporters))
+    sub = (sa.select(r.c.ci_system_id.label("s"), r.c.project_id.label("proj"),
                      bucket.label("b"), p.c.id.label("p"), p.c.created,
                      sa.case((current, 1), else_=0).label("cur"))
-           .select_from(p.join(c, c.c.id == p.c.change_id)
-                        .join(r, r.c.patchset_id == p.c.id))
+           .select_from(p.join(r, r.c.patchset_id == p.c.id))
            .where(*where).subquery())
     reported = {}
     for row in session.execute(
