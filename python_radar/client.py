@@ -19,7 +19,7 @@ import requests
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_TIMEOUT = 30.0
-MAX_MESSAGE = 400
+MAX_MESSAGE = 2000
 
 
 class ClientError(Exception):

@@ -31,7 +31,7 @@ def percent(fraction):
     """0.7857 -> '78.6%'; None -> '-'."""
     if fraction is None:
         return MISSING
-    value = float(fraction) * 100
+    value = round(float(fraction) * 100, 1)
     if value == int(value):
         return "%d%%" % value
     return "%.1f%%" % value

@@ -28,16 +28,43 @@ def version():
         return "unknown"
 
 
-def one_line_error(parser, message):
+def one_line_error(parser, stream, message):
     """argparse errors as one line (exit status 2), with a pointer to help."""
     prog = parser.prog
     hint = "radar help %s" % prog[len("radar "):] if prog.startswith("radar ") else "radar --help"
-    parser.exit(2, "%s: %s (see '%s')\n" % (prog, radar_client.one_line(message), hint))
+    (stream or sys.stderr).write("%s: %s (see '%s')\n"
+                                 % (prog, radar_client.one_line(message), hint))
+    raise SystemExit(2)
 
 
-def quiet_parser(parser):
-    """Make `parser` (and its argument groups' parser) report errors on one line."""
-    parser.error = functools.partial(one_line_error, parser)
+def _dash_values(args, options=("--sort",)):
+    """'--sort -success_rate' as '--sort=-success_rate' (argparse would take the
+    value for an option)."""
+    out = []
+    args = list(args)
+    i = 0
+    while i < len(args):
+        if (args[i] in options and i + 1 < len(args) and args[i + 1].startswith("-")
+                and not args[i + 1].startswith("--") and len(args[i + 1]) > 1):
+            out.append("%s=%s" % (args[i], args[i + 1]))
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
+def quiet_parser(parser, stream=None):
+    """Make `parser` report errors on one line, on `stream` (default stderr)."""
+    parser.error = functools.partial(one_line_error, parser, stream)
+    parse_known_args = parser.parse_known_args
+
+    def parse(args=None, namespace=None):
+        if args is not None:
+            args = _dash_values(args)
+        return parse_known_args(args, namespace)
+
+    parser.parse_known_args = parse
     return parser
 
 
@@ -81,7 +108,7 @@ class RadarApp(app.App):
             "--timeout", metavar="<seconds>", type=positive_float,
             default=radar_client.DEFAULT_TIMEOUT,
             help="Seconds to wait for the API (default %g)." % radar_client.DEFAULT_TIMEOUT)
-        return quiet_parser(parser)
+        return quiet_parser(parser, self.stderr)
 
     def configure_logging(self):
         """Console messages go to our own logger only (no root handlers piling

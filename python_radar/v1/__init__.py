@@ -129,7 +129,7 @@ class RadarCommandMixin:
     needs_token = False
 
     def get_parser(self, prog_name):
-        return shell.quiet_parser(super().get_parser(prog_name))
+        return shell.quiet_parser(super().get_parser(prog_name), self.app.stderr)
 
     @property
     def api(self):
