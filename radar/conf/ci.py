@@ -35,5 +35,7 @@ OPTS = [
 
 
 def register_opts(conf):
-    conf.register_group(GROUP)
+    # A fresh OptGroup per ConfigOpts: a shared one would share its options
+    # (and their overrides) between configurations.
+    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title))
     conf.register_opts(OPTS, group=GROUP)

@@ -89,3 +89,13 @@ def test_daemon_unreadable_import_file(tmp_path):
     assert proc.returncode == 1
     assert "missing.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_overrides_do_not_leak_between_configurations():
+    first, second = radar_conf.new_conf(), radar_conf.new_conf()
+    first([], project="radar", default_config_files=[])
+    second([], project="radar", default_config_files=[])
+    first.set_override("poll_interval", 5, group="gerrit")
+    first.set_override("connection", "sqlite://", group="database")
+    assert second.gerrit.poll_interval == 300
+    assert second.database.connection == ""
