@@ -12,7 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -224,7 +224,7 @@ class CiReport(Base):
     # The recheck request this report answers (a retry), if any.
     recheck_id: Mapped[int | None] = mapped_column(ForeignKey("recheck_requests.id"))
     # First report: since patch set creation; retry: since the recheck.
-    latency_s: Mapped[float | None] = mapped_column(Float)
+    latency_s: Mapped[float | None] = mapped_column(Double)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -241,7 +241,7 @@ class CiJobResult(Base):
     name: Mapped[str] = mapped_column(String(255))
     result: Mapped[str] = mapped_column(String(64))
     voting: Mapped[bool] = mapped_column(Boolean, default=True)
-    duration_s: Mapped[float | None] = mapped_column(Float)
+    duration_s: Mapped[float | None] = mapped_column(Double)
     url: Mapped[str | None] = mapped_column(String(1024))
     detail: Mapped[str | None] = mapped_column(String(255))
 
@@ -266,7 +266,7 @@ class DailyRollup(Base):
     """Per (system, project, UTC day): report counts and exact latencies."""
 
     __tablename__ = "ci_daily_rollups"
-    __table_args__ = (TABLE_ARGS,)
+    __table_args__ = (Index("ix_ci_daily_rollups_day", "day"), TABLE_ARGS)
 
     ci_system_id: Mapped[int] = mapped_column(ForeignKey("ci_systems.id"), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
@@ -278,8 +278,8 @@ class DailyRollup(Base):
     canceled: Mapped[int] = mapped_column(Integer, default=0)
     unknown: Mapped[int] = mapped_column(Integer, default=0)
     retries: Mapped[int] = mapped_column(Integer, default=0)
-    # Sorted first-report latencies in whole seconds: exact percentiles
-    # over any window are a merge of these lists.
+    # Sorted exact first-report latencies (seconds): percentiles over any
+    # window are a merge of these lists.
     latencies: Mapped[list | None] = mapped_column(JsonText())
     retry_latencies: Mapped[list | None] = mapped_column(JsonText())
     last_report_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -190,6 +190,9 @@ def upgrade():
     mysql_collate='utf8mb4_bin',
     mysql_engine='InnoDB'
     )
+    with op.batch_alter_table('ci_daily_rollups', schema=None) as batch_op:
+        batch_op.create_index('ix_ci_daily_rollups_day', ['day'], unique=False)
+
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
@@ -272,7 +275,7 @@ def upgrade():
     sa.Column('reported_at', radar.db.types.UtcDateTime(), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('recheck_id', sa.Integer(), nullable=True),
-    sa.Column('latency_s', sa.Float(), nullable=True),
+    sa.Column('latency_s', sa.Double(), nullable=True),
     sa.Column('truncated', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_ci_reports_account_id_accounts')),
     sa.ForeignKeyConstraint(['change_id'], ['changes.id'], name=op.f('fk_ci_reports_change_id_changes')),
@@ -299,7 +302,7 @@ def upgrade():
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('result', sa.String(length=64), nullable=False),
     sa.Column('voting', sa.Boolean(), nullable=False),
-    sa.Column('duration_s', sa.Float(), nullable=True),
+    sa.Column('duration_s', sa.Double(), nullable=True),
     sa.Column('url', sa.String(length=1024), nullable=True),
     sa.Column('detail', sa.String(length=255), nullable=True),
     sa.ForeignKeyConstraint(['report_id'], ['ci_reports.id'], name=op.f('fk_ci_job_results_report_id_ci_reports'), ondelete='CASCADE'),
@@ -339,6 +342,9 @@ def downgrade():
         batch_op.drop_index('ix_messages_change_id_date')
 
     op.drop_table('messages')
+    with op.batch_alter_table('ci_daily_rollups', schema=None) as batch_op:
+        batch_op.drop_index('ix_ci_daily_rollups_day')
+
     op.drop_table('ci_daily_rollups')
     with op.batch_alter_table('changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_changes_updated'))
