@@ -3,6 +3,8 @@
 import argparse
 import datetime as dt
 import io
+import subprocess
+import sys
 
 import pytest
 
@@ -104,3 +106,33 @@ def test_client_messages_are_one_line():
     assert api.url == "http://127.0.0.1:9"
     api.close()
     assert client.quote("acme ci/x") == "acme%20ci%2Fx"
+
+
+@pytest.mark.parametrize("source,status", [
+    ({"stale": False, "last_success_at": "2026-03-01T10:00:00+00:00"}, "ok"),
+    ({"stale": True, "last_success_at": "2026-03-01T10:00:00+00:00"}, "stale"),
+    ({"stale": True, "last_success_at": None, "last_error": None}, "stale"),
+    ({"stale": False, "last_success_at": "2026-03-01T10:00:00+00:00",
+      "last_error": "HTTP 503", "last_error_at": "2026-03-01T10:05:00+00:00"}, "failing"),
+    ({"stale": False, "last_success_at": "2026-03-01T10:10:00+00:00",
+      "last_error": "HTTP 503", "last_error_at": "2026-03-01T10:05:00+00:00"}, "ok"),
+    ({"stale": True, "last_success_at": None, "last_error": "refused",
+      "last_error_at": "2026-03-01T10:05:00+00:00"}, "failing"),
+])
+def test_collector_status_of_a_source(source, status):
+    from python_radar.v1 import collector
+
+    assert collector.status_of(source) == status
+
+
+def test_the_client_never_imports_radar():
+    """python_radar speaks HTTP only: importing every command loads no radar module."""
+    code = ("import sys, importlib.metadata as m\n"
+            "from python_radar import shell\n"
+            "for ep in m.entry_points(group='radar.cli'):\n"
+            "    ep.load()\n"
+            "bad = sorted(n for n in sys.modules if n == 'radar' or n.startswith('radar.'))\n"
+            "assert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr

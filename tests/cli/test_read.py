@@ -325,6 +325,15 @@ def test_relative_since_is_a_window_back_from_now(live):
     assert all(s["reports"] == 0 for s in json.loads(result.out))
 
 
+def test_limit_zero_lists_every_report(live):
+    result = live.cli("report", "list", *A, "--limit", "0", "-f", "value", "-c", "id")
+    every = live.get_all("/v1/reports", A_PARAMS)
+    assert len(every) > conftest.PAGE
+    assert result.out.split() == [str(r["id"]) for r in every]
+    result = live.cli("report", "list", *A, "--limit", "7", "-f", "value", "-c", "id")
+    assert result.out.split() == [str(r["id"]) for r in every[:7]]
+
+
 def test_empty_list_prints_nothing(live):
     result = live.cli("report", "list", "--since", "2030-01-01", "--until", "2030-02-01",
                       "-f", "json")
