@@ -140,6 +140,16 @@ class RadarApp(app.App):
                                                timeout=self.options.timeout)
         return self._client
 
+    def interact(self):
+        """The interactive shell (radar without a command). cmd2 would run the
+        program's own arguments (--url ...) as shell commands: hide them."""
+        argv = sys.argv
+        sys.argv = argv[:1]
+        try:
+            super().interact()
+        finally:
+            sys.argv = argv
+
     def clean_up(self, cmd, result, err):
         if self._client is not None:
             self._client.close()

@@ -424,3 +424,12 @@ def test_collector_status_ok_after_a_collection_cycle(live):
     result = live.cli("collector", "status")
     _, rows = x.parse_table(result.out)
     assert [r[2] for r in rows] == ["ok", "ok"] and result.rc == 0
+
+
+def test_interactive_shell(live):
+    """`radar` without a command reads commands from stdin; global options apply."""
+    done = subprocess.run([conftest.radar_bin(), "--url", live.url],
+                          input="system show jenkins -f value -c name -c reports\n",
+                          capture_output=True, text=True, timeout=60, env=conftest.clean_env())
+    assert done.stdout.split() == ["jenkins", "0"], (done.stdout, done.stderr)
+    assert "is not a radar command" not in done.stdout + done.stderr
