@@ -12,6 +12,7 @@ import functools
 import importlib.metadata
 import logging
 import os
+import re
 import sys
 
 from cliff import app, commandmanager
@@ -39,13 +40,13 @@ def one_line_error(parser, stream, message):
 
 def _dash_values(args, options=("--sort",)):
     """'--sort -success_rate' as '--sort=-success_rate' (argparse would take the
-    value for an option)."""
+    value for an option); a short option ('-f') stays an option."""
     out = []
     args = list(args)
     i = 0
     while i < len(args):
-        if (args[i] in options and i + 1 < len(args) and args[i + 1].startswith("-")
-                and not args[i + 1].startswith("--") and len(args[i + 1]) > 1):
+        if (args[i] in options and i + 1 < len(args)
+                and re.fullmatch(r"-[A-Za-z_][A-Za-z0-9_]+", args[i + 1])):
             out.append("%s=%s" % (args[i], args[i + 1]))
             i += 2
             continue

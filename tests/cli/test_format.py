@@ -95,6 +95,7 @@ def test_sort_values_starting_with_a_dash():
         "system", "list", "--sort=-success_rate", "-f", "json"]
     assert shell._dash_values(["--sort", "--long"]) == ["--sort", "--long"]
     assert shell._dash_values(["--sort", "name"]) == ["--sort", "name"]
+    assert shell._dash_values(["--sort", "-f", "json"]) == ["--sort", "-f", "json"]
 
 
 def test_client_messages_are_one_line():
