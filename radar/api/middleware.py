@@ -21,6 +21,8 @@ import uuid
 
 import webob
 
+from radar.api import cache
+
 LOG = logging.getLogger(__name__)
 
 GENERIC_5XX = ("The server could not complete the request. Quote request id %s "
@@ -77,10 +79,12 @@ def _looks_leaky(message):
 
 
 class ApiMiddleware:
-    def __init__(self, app, conf, metrics=None):
+    def __init__(self, app, conf, metrics=None, cache=None):
         self.app = app
         self.conf = conf
         self.metrics = metrics
+        # radar.api.cache.ResponseCache for the statistics endpoints, or None.
+        self.cache = cache
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
@@ -122,11 +126,22 @@ class ApiMiddleware:
             resp = webob.Response(body=body)
             resp.headers["Content-Type"] = content_type
             return resp
+        if req.method in ("GET", "HEAD") and cache.is_statistics(environ["radar.path"]):
+            # Windows that end "now" end at the start of this minute (with or
+            # without the response cache, so the numbers are the same).
+            cache.mark_window(environ)
+            if self.cache is not None and req.method == "GET":
+                key = cache.request_key(environ, environ["radar.query_pairs"], want_csv)
+                return self.cache.respond(
+                    environ, key, lambda: self._respond(req, want_csv, explicit, request_id))
+        return self._respond(req, want_csv, explicit, request_id)
+
+    def _respond(self, req, want_csv, explicit, request_id):
         resp = req.get_response(self.app)
         if resp.status_code >= 400:
             return self._error(resp, req, request_id)
         if want_csv:
-            columns = environ.get("radar.csv_columns")
+            columns = req.environ.get("radar.csv_columns")
             if columns is not None:
                 return self._csv(resp, columns, request_id)
             if explicit:
@@ -179,6 +194,7 @@ class ApiMiddleware:
             want_csv = bool(offers) and offers[0][0] == "text/csv" and (
                 len(offers) == 1 or offers[0][1] > offers[1][1])
         environ["radar.want_csv"] = want_csv
+        environ["radar.query_pairs"] = kept
         # The only non-JSON resource the app renders is the badge.
         environ["HTTP_ACCEPT"] = ("image/svg+xml" if path.endswith("/badge.svg")
                                   else "application/json")

@@ -201,14 +201,19 @@ def parse_time(name, value):
 
 
 def parse_window(since, until):
-    """Validated Window; defaults: until now, since [api] default_window_days before."""
+    """Validated Window; defaults: until now, since [api] default_window_days before.
+
+    "Now" is the start of the current minute on the statistics endpoints.
+    """
     from radar.stats.window import Window
 
     c = conf()
     since_t = parse_time("since", since)
     until_t = parse_time("until", until)
     if until_t is None:
-        until_t = timeutils.utcnow()
+        # Statistics requests: the start of the current minute (set by the
+        # middleware, see radar.api.cache); other windows end now.
+        until_t = pecan.request.environ.get("radar.default_until") or timeutils.utcnow()
     if since_t is None:
         since_t = until_t - dt.timedelta(days=c.api.default_window_days)
     if since_t >= until_t:
