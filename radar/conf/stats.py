@@ -13,7 +13,7 @@ OPTS = [
     cfg.IntOpt("coverage_lookback_days", default=30, min=1,
                help="A CI system without configured projects covers the "
                     "projects it reported on in this many days before the "
-                    "end of the window."),
+                    "end of the window, or in the window itself."),
     cfg.IntOpt("silence_threshold", default=24 * 3600, min=1,
                help="Seconds without any report after which a CI system "
                     "is SILENT, if eligible patch sets arrived meanwhile."),

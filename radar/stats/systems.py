@@ -127,8 +127,8 @@ def _covered(session, conf, systems, buckets, project_ids):
     """{system id: [set of covered project ids, per bucket]}.
 
     Configured projects (ci_systems.projects), else the projects the system
-    reported on in the lookback period before each bucket's end; then the
-    project filter.
+    reported on in the lookback period before each bucket's end or in the
+    bucket itself; then the project filter.
     """
     lookback = dt.timedelta(days=conf.stats.coverage_lookback_days)
     configured = {s.id: s.projects for s in systems if s.projects}
@@ -144,7 +144,10 @@ def _covered(session, conf, systems, buckets, project_ids):
             ids = set().union(*[ids_by_name.get(n, set()) for n in names])
             result[system_id] = [set(ids) for _ in buckets.windows]
     if derived:
-        lookbacks = [Window(w.until - lookback, w.until) for w in buckets.windows]
+        # The lookback before the end, widened to the whole window: a long
+        # (historical) window must not forget projects covered early in it.
+        lookbacks = [Window(min(w.since, w.until - lookback), w.until)
+                     for w in buckets.windows]
         per_bucket = [defaultdict(set) for _ in lookbacks]
         spans = [lb.full_days() for lb in lookbacks]
         first = min(s[0] for s in spans)
