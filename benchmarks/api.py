@@ -552,6 +552,45 @@ def _verdict(ok):
     return "met" if ok else "MISSED"
 
 
+STATE = "state.json"
+
+
+def prepare(args, work, dbs, log_path, out):
+    """Generate or reuse the data, split it, import full and tenth; save the state."""
+    source = ensure_data(args, work)
+    _log("splitting %s ..." % source)
+    parts = split(source, work, args.hold_back)
+    names = {}
+    window = None
+    out["imports"] = {}
+    for which in ("full", "tenth"):
+        names[which] = dbs.create(which)
+        conf = write_conf(os.path.join(work, "import-%s.conf" % which), dbs.url(names[which]),
+                          os.path.join(work, "state"), 0, 1)
+        if which == "full":
+            data_file = parts["full"]
+        else:
+            # The window is known now: the tenth holds all of it.
+            data_file = tenth(parts, work, window[0])
+        _log("importing %s into %s ..." % (data_file, names[which]))
+        wall, rc, stdout = run_import(conf, data_file, log_path)
+        if rc != 0:
+            raise RuntimeError("import failed (%d); see %s" % (rc, log_path))
+        out["imports"][which] = {"seconds": wall, "output": stdout}
+        _log("  %s (%.0f s)" % (stdout, wall))
+        if which == "full":
+            last = dbs.scalar(names["full"], "SELECT MAX(reported_at) FROM ci_reports")
+            end = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time(),
+                                      tzinfo=dt.UTC)
+            window = (end - dt.timedelta(days=WINDOW_DAYS), end)
+    with open(os.path.join(work, STATE), "w") as fh:
+        json.dump({"names": names, "window": [w.isoformat() for w in window],
+                   "imports": out["imports"],
+                   "parts": {k: v for k, v in parts.items() if k != "last_activity"}},
+                  fh, indent=2)
+    return names, parts, window
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.api",
                                      description=__doc__.split("\n")[0])
@@ -579,43 +618,36 @@ def main(argv=None):
                              "(20: 5%%).")
     parser.add_argument("--keep", action="store_true",
                         help="Keep the scratch databases and files.")
+    parser.add_argument("--reuse", metavar="DIR",
+                        help="Skip generation and imports: use the databases and files "
+                             "a run with --keep left in DIR (the held-back data is then "
+                             "imported again: nothing new is stored under load).")
     parser.add_argument("--json", help="Also write the figures to this JSON file.")
     args = parser.parse_args(argv)
 
-    work = tempfile.mkdtemp(prefix="radar-apibench-")
+    work = os.path.abspath(args.reuse) if args.reuse else tempfile.mkdtemp(
+        prefix="radar-apibench-")
     dbs = Databases(args.url)
     servers = []
     out = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
            "workers": args.workers, "clients": args.clients}
+    keep = args.keep or bool(args.reuse)
+    names = {}
     try:
-        source = ensure_data(args, work)
-        _log("splitting %s ..." % source)
-        parts = split(source, work, args.hold_back)
         log_path = os.path.join(work, "radar.log")
-        names, confs, ports = {}, {}, {}
-        window = None
-        for which in ("full", "tenth"):
-            names[which] = dbs.create(which)
-            ports[which] = free_port()
-            confs[which] = write_conf(os.path.join(work, "%s.conf" % which),
-                                      dbs.url(names[which]), os.path.join(work, "state"),
-                                      ports[which], args.workers)
-            if which == "full":
-                data_file = parts["full"]
-            else:
-                # The window is known now: the tenth holds all of it.
-                data_file = tenth(parts, work, window[0])
-            _log("importing %s into %s ..." % (data_file, names[which]))
-            wall, rc, stdout = run_import(confs[which], data_file, log_path)
-            if rc != 0:
-                raise RuntimeError("import failed (%d); see %s" % (rc, log_path))
-            out["import_%s_s" % which] = wall
-            _log("  %s (%.0f s)" % (stdout, wall))
-            if which == "full":
-                last = dbs.scalar(names["full"], "SELECT MAX(reported_at) FROM ci_reports")
-                end = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time(),
-                                          tzinfo=dt.UTC)
-                window = (end - dt.timedelta(days=WINDOW_DAYS), end)
+        if args.reuse:
+            with open(os.path.join(work, STATE)) as fh:
+                state = json.load(fh)
+            names, parts, out["imports"] = state["names"], state["parts"], state["imports"]
+            window = tuple(dt.datetime.fromisoformat(w) for w in state["window"])
+            out["reused"] = state
+            _log("reusing databases %s" % ", ".join(names.values()))
+        else:
+            names, parts, window = prepare(args, work, dbs, log_path, out)
+        ports = {w: free_port() for w in names}
+        confs = {w: write_conf(os.path.join(work, "%s.conf" % w), dbs.url(names[w]),
+                               os.path.join(work, "state"), ports[w], args.workers)
+                 for w in names}
         out["split"] = {k: v for k, v in parts.items()
                         if not isinstance(v, (str, list))}
         stored = {w: dbs.scalar(names[w], "SELECT COUNT(*) FROM ci_reports")
@@ -692,8 +724,9 @@ def main(argv=None):
     finally:
         for server in servers:
             server.stop()
-        if args.keep:
-            _log("kept databases %s and %s" % (", ".join(dbs.created), work))
+        if keep:
+            _log("kept databases %s and %s" % (", ".join(dbs.created or names.values()),
+                                               work))
         else:
             dbs.drop_all()
             shutil.rmtree(work, ignore_errors=True)
@@ -712,6 +745,11 @@ def report(out):
           out["reports"]["full"], sp["changes_full"], out["reports"]["tenth"],
           sp["changes_tenth"], 100.0 * out["reports"]["tenth"] / out["reports"]["full"],
           sp["changes_further"]))
+    imports = out["imports"]
+    w("imports (radar-daemon import): full %.0f s, tenth %.0f s%s" % (
+        imports["full"]["seconds"], imports["tenth"]["seconds"],
+        " (databases reused from an earlier run: the held-back data was imported "
+        "then, its import under load stores nothing new)" if out.get("reused") else ""))
     w("window: since %s until %s (%d days): %d reports in it on the full database, %d on "
       "the tenth; %d of the %d systems active in it have the same numbers on both" % (
           out["window"][0], out["window"][1], WINDOW_DAYS,
