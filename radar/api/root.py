@@ -1,15 +1,15 @@
 """The root: version document at "/", the v1 API under "/v1".
 
-"/" answers the version document to every API client. The web client will
-be mounted at "/" later: a browser navigation (Accept preferring
-text/html) will then get its page, while JSON clients, curl and monitoring
-keep getting this document. Until then "/" is the version document for
-everyone.
+"/" answers the web client's page (radar/webclient/index.html) to a
+browser navigation, and the version document to every API client: JSON
+clients, curl and monitoring, whatever their Accept header. The page's
+files are under "/static" (radar.api.static).
 """
 
 import pecan
 
 import radar
+from radar.api import static
 from radar.api.v1 import V1Controller, base, types
 
 DESCRIPTION = "radar: CI health statistics from Gerrit review traffic"
@@ -35,6 +35,7 @@ class RootController(base.Resource):
     )
 
     v1 = V1Controller()
+    webclient = static.StaticController()
 
     @base.expose(types.VersionDocument)
     def version(self):
@@ -45,5 +46,10 @@ class RootController(base.Resource):
         parts = [p for p in args if p != ""]
         if parts and parts[0] == "v1":
             return self.v1._route(args[1:], request)
+        if parts and parts[0] == "static":
+            return self.webclient.file, parts[1:]
+        if not parts and request.method in ("GET", "HEAD") and \
+                static.is_navigation(request.environ):
+            return self.webclient.index, []
         return super()._route(args, request)
 

@@ -1,0 +1,90 @@
+/* The /v1 API: GET with the page's window and project filters, errors as readable text. */
+(function () {
+  'use strict';
+
+  angular.module('radar')
+    .factory('api', ['$http', '$location', function ($http, $location) {
+      function describe(resp) {
+        if (resp.status <= 0) {
+          return 'The radar API could not be reached.';
+        }
+        var data = resp.data;
+        if (data && data.faultstring) {
+          return 'The API answered ' + resp.status + ': ' + data.faultstring;
+        }
+        return 'The API answered ' + resp.status + ' ' + (resp.statusText || '') + '.';
+      }
+
+      function get(path, params) {
+        return $http.get('v1/' + path, {params: params || {}, timeout: 30000})
+          .then(function (resp) { return resp.data; },
+                function (resp) { throw new Error(describe(resp)); });
+      }
+
+      /* since/until/project from the URL (only those given). */
+      function window(extra, withProject) {
+        var s = $location.search(), out = {};
+        ['since', 'until'].forEach(function (k) { if (s[k]) { out[k] = s[k]; } });
+        if (withProject !== false && s.project) { out.project = s.project; }
+        angular.extend(out, extra || {});
+        return out;
+      }
+
+      function enc(name) { return encodeURIComponent(name); }
+
+      return {get: get, window: window, enc: enc};
+    }])
+
+    /* loading / error / data state for one page section. */
+    .factory('Loader', ['$q', function ($q) {
+      return function Loader(fetch) {
+        var self = {loading: true, error: null, data: null};
+        self.load = function () {
+          self.loading = true;
+          self.error = null;
+          return $q.when(fetch()).then(function (data) {
+            self.data = data;
+          }, function (err) {
+            self.error = err && err.message ? err.message : String(err);
+          }).finally(function () { self.loading = false; });
+        };
+        return self;
+      };
+    }])
+
+    /* The window picker's state, kept in the URL. */
+    .factory('windowFilter', ['$location', function ($location) {
+      var PRESETS = [7, 30, 90, 365];
+      function isoDay(d) { return d.toISOString().slice(0, 10); }
+      return {
+        presets: PRESETS,
+        read: function () {
+          var s = $location.search();
+          return {since: s.since || '', until: s.until || '', project: s.project || ''};
+        },
+        apply: function (f) {
+          $location.search('since', f.since || null);
+          $location.search('until', f.until || null);
+          $location.search('project', f.project || null);
+        },
+        preset: function (days) {
+          var end = new Date();
+          var start = new Date(end.getTime() - days * 86400000);
+          $location.search('since', isoDay(start));
+          $location.search('until', null);
+        },
+        label: function () {
+          var s = $location.search();
+          if (!s.since && !s.until) { return 'the last 7 days'; }
+          return (s.since || '…') + ' to ' + (s.until || 'now');
+        },
+        query: function () {
+          var s = $location.search(), parts = [];
+          ['since', 'until', 'project'].forEach(function (k) {
+            if (s[k]) { parts.push(k + '=' + encodeURIComponent(s[k])); }
+          });
+          return parts.length ? '?' + parts.join('&') : '';
+        }
+      };
+    }]);
+})();
