@@ -58,7 +58,7 @@ def broken():
 
 
 @pytest.mark.parametrize("route, name", [
-    ("/", "overview"),
+    ("/", "overview"), ("/system/jenkins", "system"), ("/change/92468", "change"),
 ])
 def test_failing_api_shows_error_state(broken, driver, route, name):
     driver.get(broken + "/#" + route + query(WINDOW))

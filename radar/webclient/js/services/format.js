@@ -46,5 +46,6 @@
     .filter('pct', function () { return pct; })
     .filter('duration', function () { return duration; })
     .filter('utc', function () { return utc; })
+    .filter('encodeURIComponent', function () { return encodeURIComponent; })
     .factory('fmt', function () { return {pct: pct, duration: duration, utc: utc}; });
 })();
