@@ -30,6 +30,6 @@
           });
         });
         vm.change.load();
-        $scope.$on('radar:refresh', function () { vm.change.load(); });
+        $scope.$on('radar:refresh', function () { vm.change.load(true); });
       }]);
 })();

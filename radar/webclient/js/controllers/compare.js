@@ -38,11 +38,11 @@
         vm.preset = function (days) { windowFilter.preset(days); };
         vm.query = windowFilter.query();
 
-        function load() {
-          vm.all.load();
-          if (vm.names().length >= 2) { vm.result.load(); } else { vm.result.loading = false; }
+        function load(quiet) {
+          vm.all.load(quiet);
+          if (vm.names().length >= 2) { vm.result.load(quiet); } else { vm.result.loading = false; }
         }
         load();
-        $scope.$on('radar:refresh', load);
+        $scope.$on('radar:refresh', function () { load(true); });
       }]);
 })();

@@ -3,8 +3,8 @@
   'use strict';
 
   angular.module('radar')
-    .controller('HeaderController', ['$rootScope', '$interval', '$location', 'api', 'fmt',
-      function ($rootScope, $interval, $location, api, fmt) {
+    .controller('HeaderController', ['$rootScope', '$interval', '$location', '$window', 'api', 'fmt',
+      function ($rootScope, $interval, $location, $window, api, fmt) {
         var vm = this, timer = null;
         vm.loading = true;
         vm.error = null;
@@ -50,10 +50,14 @@
             timer = $interval(function () {
               vm.load();
               $rootScope.$broadcast('radar:refresh');
-            }, 60000);
+            }, $window.radarRefreshMs || 60000);  // tests shorten the period
           }
         };
 
         vm.load();
+        // A new page (or new filters) checks freshness again.
+        $rootScope.$on('$routeChangeSuccess', function (event, current, previous) {
+          if (previous) { vm.load(); }
+        });
       }]);
 })();

@@ -77,6 +77,6 @@
             vm.systems.load();
           }
         });
-        $scope.$on('radar:refresh', function () { vm.systems.load(); });
+        $scope.$on('radar:refresh', function () { vm.systems.load(true); });
       }]);
 })();

@@ -19,7 +19,7 @@
         vm.preset = function (days) { windowFilter.preset(days); };
         vm.link = function (p) { return '#/project/' + p.name + windowFilter.query(); };
         vm.projects.load();
-        $scope.$on('radar:refresh', function () { vm.projects.load(); });
+        $scope.$on('radar:refresh', function () { vm.projects.load(true); });
       }])
     .controller('ProjectController', ['$scope', '$routeParams', 'api', 'Loader', 'windowFilter',
       'DEFINITIONS',
@@ -38,6 +38,6 @@
         vm.applyFilter = function () { windowFilter.apply(vm.filter); };
         vm.preset = function (days) { windowFilter.preset(days); };
         vm.project.load();
-        $scope.$on('radar:refresh', function () { vm.project.load(); });
+        $scope.$on('radar:refresh', function () { vm.project.load(true); });
       }]);
 })();

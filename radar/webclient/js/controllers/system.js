@@ -78,11 +78,11 @@
           return Object.keys(results || {}).sort().map(function (k) { return k + ' ' + results[k]; }).join(', ');
         };
 
-        function loadAll() {
-          return $q.all([vm.system.load(), vm.series.load(), vm.missed.load(), vm.jobs.load(),
-                         vm.reports.load()]);
+        function loadAll(quiet) {
+          return $q.all([vm.system.load(quiet), vm.series.load(quiet), vm.missed.load(quiet),
+                         vm.jobs.load(quiet), vm.reports.load(quiet)]);
         }
         loadAll();
-        $scope.$on('radar:refresh', loadAll);
+        $scope.$on('radar:refresh', function () { loadAll(true); });
       }]);
 })();

@@ -39,14 +39,16 @@
     .factory('Loader', ['$q', function ($q) {
       return function Loader(fetch) {
         var self = {loading: true, error: null, data: null};
-        self.load = function () {
-          self.loading = true;
+        /* quiet: an auto-refresh; the current data stays on screen meanwhile. */
+        self.load = function (quiet) {
+          self.loading = !(quiet && self.data);
+          self.refreshing = !self.loading;
           self.error = null;
           return $q.when(fetch()).then(function (data) {
             self.data = data;
           }, function (err) {
             self.error = err && err.message ? err.message : String(err);
-          }).finally(function () { self.loading = false; });
+          }).finally(function () { self.loading = false; self.refreshing = false; });
         };
         return self;
       };
