@@ -40,7 +40,7 @@ def query(params):
     return "?" + urllib.parse.urlencode(params) if params else ""
 
 
-def wait_for(drv, condition, timeout=20, what="the page"):
+def wait_for(drv, condition, timeout=40, what="the page"):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:

@@ -149,3 +149,16 @@ def test_stale_collector_shows_warning(live, driver):
         assert source["name"] in warning.text
     assert warning.get_attribute("role") == "alert"
     assert "never" in text(driver, "#freshness-text")
+
+
+def test_overview_sparklines(live, driver):
+    open_page(driver, live, "/", WINDOW)
+    for name in ("jenkins", "nec openstack ci", "huawei ci"):
+        series = live.get("systems/%s/series" % name, dict(WINDOW, interval="day"))
+        expected = sum(1 for p in series if p["success_rate"] is not None)
+        cell = wait_for(driver, lambda d, name=name: d.find_element(
+            By.CSS_SELECTOR, "tr[data-system='%s'] td.spark[data-points]" % name))
+        wait_for(driver, lambda d, cell=cell: cell.get_attribute("data-points") != "")
+        assert cell.get_attribute("data-points") == str(expected), name
+        assert len(cell.find_elements(By.CSS_SELECTOR, "circle")) == expected
+    assert console_errors(driver) == []

@@ -4,8 +4,8 @@
 
   angular.module('radar')
     .controller('OverviewController', ['$scope', '$location', 'api', 'Loader', 'windowFilter',
-      'DEFINITIONS',
-      function ($scope, $location, api, Loader, windowFilter, DEFINITIONS) {
+      'DEFINITIONS', 'sparkline',
+      function ($scope, $location, api, Loader, windowFilter, DEFINITIONS, sparkline) {
         var vm = this;
         vm.defs = DEFINITIONS;
         vm.wf = windowFilter;
@@ -14,6 +14,7 @@
           {key: 'health', label: 'Health', def: 'health'},
           {key: 'success_rate', label: 'Success rate', def: 'success_rate'},
           {key: 'coverage', label: 'Coverage', def: 'coverage'},
+          {key: 'trend', label: 'Trend', def: 'trend', nosort: true},
           {key: 'latency_p50_s', label: 'Latency p50', def: 'latency_p50_s'},
           {key: 'reports', label: 'Reports', def: 'reports'},
           {key: 'last_seen', label: 'Last seen', def: 'last_seen'}
@@ -27,8 +28,22 @@
           vm.sort = s.sort || 'display_name';
         }
 
+        vm.sparks = {};
+        var MAX_SPARKLINES = 60;
         vm.systems = new Loader(function () {
-          return api.get('systems', api.window({limit: 1000}));
+          return api.get('systems', api.window({limit: 1000})).then(function (systems) {
+            // The trend of each system (the first ones only on a very large site).
+            var interval = windowFilter.interval();
+            systems.slice(0, MAX_SPARKLINES).forEach(function (s) {
+              api.get('systems/' + api.enc(s.name) + '/series', api.window({interval: interval}))
+                .then(function (series) {
+                  var line = sparkline(series, 80, 22);
+                  vm.sparks[s.name] = {points: line.points, dots: line.dots, n: line.dots.length,
+                                       interval: interval};
+                }, function () { vm.sparks[s.name] = {error: true}; });
+            });
+            return systems;
+          });
         });
 
         vm.sortKey = function () { return vm.sort.replace(/^-/, ''); };

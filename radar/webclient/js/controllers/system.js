@@ -46,10 +46,7 @@
         vm.filter = windowFilter.read();
         vm.query = windowFilter.query();
         vm.system = new Loader(function () { return api.get(path, api.window()); });
-        // Daily points up to half a year, weekly beyond (the API caps the points).
-        var q = $location.search();
-        var days = q.since ? ((q.until ? Date.parse(q.until) : Date.now()) - Date.parse(q.since)) / 86400000 : 7;
-        vm.interval = days > 183 ? 'week' : 'day';
+        vm.interval = windowFilter.interval();
         vm.series = new Loader(function () {
           return api.get(path + '/series', api.window({interval: vm.interval})).then(function (s) {
             vm.chart = trendChart(s);

@@ -54,6 +54,22 @@
       };
     }])
 
+    /* A sparkline (SVG polyline points) of a series' success rate. */
+    .factory('sparkline', function () {
+      return function (series, W, H) {
+        var n = series.length, pts = [];
+        series.forEach(function (p, i) {
+          if (p.success_rate !== null) {
+            pts.push(((n > 1 ? i / (n - 1) : 0.5) * (W - 4) + 2).toFixed(1) + ',' +
+                     ((1 - p.success_rate) * (H - 4) + 2).toFixed(1));
+          }
+        });
+        return {points: pts.join(' '), dots: pts.map(function (p) {
+          var xy = p.split(','); return {x: xy[0], y: xy[1]};
+        })};
+      };
+    })
+
     /* The window picker's state, kept in the URL. */
     .factory('windowFilter', ['$location', function ($location) {
       var PRESETS = [7, 30, 90, 365];
@@ -79,6 +95,13 @@
           var s = $location.search();
           if (!s.since && !s.until) { return 'the last 7 days'; }
           return (s.since || '…') + ' to ' + (s.until || 'now');
+        },
+        /* Series intervals: daily up to half a year, weekly beyond (the API caps the points). */
+        interval: function () {
+          var q = $location.search();
+          var days = q.since ? ((q.until ? Date.parse(q.until) : Date.now()) -
+                                Date.parse(q.since)) / 86400000 : 7;
+          return days > 183 ? 'week' : 'day';
         },
         query: function () {
           var s = $location.search(), parts = [];

@@ -33,6 +33,7 @@
       latency_p50_s: 'Median time from a patch set upload to the system\'s first report on it',
       latency_p90_s: '90th percentile of the time from upload to first report',
       last_seen: 'Time of the system\'s most recent report',
+      trend: 'Success rate per day (per week for windows over half a year); days without reports are left out',
       reports: 'Reports the system posted in the window',
       missed: 'Eligible patch sets the system did not report on',
       flake_rate: 'Share of reported patch sets whose result flipped between attempts',
