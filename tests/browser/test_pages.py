@@ -33,6 +33,10 @@ def test_system_page_matches_api(live, driver):
     assert driver.execute_script(
         "return document.querySelector('#trend svg').getAttribute('viewBox')") == "0 0 720 220"
 
+    for key in ("latency_p50_s", "latency_p90_s"):
+        dots = driver.find_elements(By.CSS_SELECTOR, "#latency g[data-key='%s'] circle" % key)
+        assert len(dots) == sum(1 for p in series if p[key] is not None), key
+
     # Jobs: the API's numbers, flaky ones first.
     jobs = live.get("systems/jenkins/jobs", dict(WINDOW, limit=200))
     shown = driver.find_elements(By.CSS_SELECTOR, "#jobs tbody tr")

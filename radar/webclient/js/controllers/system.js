@@ -35,6 +35,41 @@
             grid: [0, 0.5, 1].map(function (r) { return {y: yRate(r), label: (r * 100) + '%'}; })};
   }
 
+  /* Latency p50 and p90 lines (seconds, axis in minutes). */
+  function latencyChart(series) {
+    var W = 720, H = 200, L = 52, R = 16, T = 12, B = 30;
+    var n = series.length, max = 60;
+    series.forEach(function (p) {
+      max = Math.max(max, p.latency_p90_s || 0, p.latency_p50_s || 0);
+    });
+    var step = n ? (W - L - R) / n : 0;
+    var x = function (i) { return L + step * (i + 0.5); };
+    var y = function (v) { return T + (1 - v / max) * (H - T - B); };
+    function line(key, colour) {
+      var segs = [], cur = [], dots = [];
+      series.forEach(function (p, i) {
+        if (p[key] === null) {
+          if (cur.length) { segs.push(cur.join(' ')); cur = []; }
+          return;
+        }
+        cur.push(x(i).toFixed(1) + ',' + y(p[key]).toFixed(1));
+        dots.push({cx: x(i), cy: y(p[key]), title: p.start.slice(0, 10) + ': ' +
+                   Math.round(p[key] / 60) + ' min'});
+      });
+      if (cur.length) { segs.push(cur.join(' ')); }
+      return {key: key, colour: colour, segs: segs, dots: dots};
+    }
+    var every = Math.max(1, Math.ceil(n / 8)), labels = [];
+    series.forEach(function (p, i) {
+      if (i % every === 0) { labels.push({x: x(i), text: p.start.slice(5, 10)}); }
+    });
+    return {W: W, H: H, L: L, R: R, B: B, labels: labels,
+            lines: [line('latency_p50_s', '#0550ae'), line('latency_p90_s', '#8250df')],
+            grid: [0, 0.5, 1].map(function (f) {
+              return {y: y(max * f), label: Math.round(max * f / 60) + ' min'};
+            })};
+  }
+
   angular.module('radar')
     .controller('SystemController', ['$scope', '$routeParams', '$location', '$q', 'api',
       'Loader', 'windowFilter', 'DEFINITIONS',
@@ -50,6 +85,7 @@
         vm.series = new Loader(function () {
           return api.get(path + '/series', api.window({interval: vm.interval})).then(function (s) {
             vm.chart = trendChart(s);
+            vm.latency = latencyChart(s);
             return s;
           });
         });
