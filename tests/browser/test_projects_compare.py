@@ -61,5 +61,12 @@ def test_compare_page(live, driver):
                 By.CSS_SELECTOR, "#agreement tr[data-system='%s'] td[data-other='%s']"
                 % (a["name"], b["name"]))
             assert cell.text == pct(data["agreement"].get(a["name"], {}).get(b["name"]))
+    # Overlaid trend lines: one group per system, one dot per day with a rate.
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#compare-trend g[data-system]"))
+    for name in ("jenkins", "nec openstack ci"):
+        series = live.get("systems/%s/series" % name, dict(WINDOW, interval="day"))
+        dots = driver.find_elements(By.CSS_SELECTOR,
+                                    "#compare-trend g[data-system='%s'] circle" % name)
+        assert len(dots) == sum(1 for p in series if p["success_rate"] is not None), name
     screenshot(driver, "compare")
     assert console_errors(driver) == []
