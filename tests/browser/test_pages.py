@@ -128,3 +128,20 @@ def test_change_page_matches_api(live, driver):
                 assert "recheck" in cell.text
     screenshot(driver, "change")
     assert console_errors(driver) == []
+
+
+def test_change_page_marks_rechecks(live, driver):
+    reports = live.get("reports", {"since": "2013-06-01", "until": "2019-01-01", "limit": 100})
+    number = next(r["change"] for r in reports if r["retry"])
+    change = live.get("changes/%d" % number)
+    open_page(driver, live, "/change/%d" % number)
+    rechecks = sum(len(ps["rechecks"]) for ps in change["patchsets"])
+    shown = driver.find_elements(By.CSS_SELECTOR, "#pipeline tbody div.retry")
+    assert len(shown) == rechecks
+    for ps in change["patchsets"]:
+        for r in ps["reports"]:
+            badge = driver.find_elements(By.CSS_SELECTOR,
+                                         "[data-report='%d'] span.retry" % r["id"])
+            assert bool(badge) == r["retry"], r["id"]
+    screenshot(driver, "change-rechecks")
+    assert console_errors(driver) == []
