@@ -162,3 +162,16 @@ def test_overview_sparklines(live, driver):
         assert cell.get_attribute("data-points") == str(expected), name
         assert len(cell.find_elements(By.CSS_SELECTOR, "circle")) == expected
     assert console_errors(driver) == []
+
+
+def test_phone_width_has_no_page_overflow(live, driver):
+    driver.set_window_size(360, 800)
+    try:
+        for route in ("/", "/system/jenkins", "/change/92468", "/compare"):
+            open_page(driver, live, route, WINDOW)
+            # Wide tables scroll inside their own box; the page itself does not.
+            width = driver.execute_script("return document.documentElement.clientWidth")
+            scroll = driver.execute_script("return document.documentElement.scrollWidth")
+            assert scroll <= width + 1, (route, scroll, width)
+    finally:
+        driver.set_window_size(1280, 900)
