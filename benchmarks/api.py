@@ -7,17 +7,19 @@ One run does, on scratch databases ``radar_apibench_<pid>_full`` and
    ``query`` format; generated, or reused with ``--data-dir`` or
    ``--data-file``) and splits it by change: every ``--hold-back``-th change
    is held back as the *further data* imported during the load test; the
-   rest is the *full* data set. The *tenth* is every change of the full set
-   with activity in the last tenth of its time span, whole (history
-   included): a tenth of the data whose 30-day window holds exactly the
-   same reports as the full set's;
+   rest is the *full* data set. The *tenth* is the changes of the full set
+   last active after a cutoff, whole (history included), the cutoff chosen
+   so that they hold a tenth of the messages and at least a day before the
+   window: a tenth of the data whose window holds exactly the same reports
+   as the full set's;
 2. imports both with ``radar-daemon import`` (child processes, one after
    the other);
 3. starts the real ``radar-api`` (gunicorn, ``--workers``) on a loopback
    port over each database;
 4. **systems vs version document**: ``--clients`` threads send, in turns,
    ``GET /`` and ``GET /v1/systems?since=<end - 30 days>&until=<end>`` to
-   both servers (``end``: the midnight after the last stored report), after
+   both servers (``end``: the midnight after the day by which 99% of the
+   reports are in; the rest is a thin tail of stragglers), after
    a warm-up, and measure p50 and p95 of each; ratio /v1/systems p95 to
    the version document's p95 on the same server (target <= 4), and full to
    tenth for /v1/systems (target <= 1.5: cost does not grow with history);
@@ -120,7 +122,7 @@ def split(path, out_dir, hold_back):
                 continue
             times = [int(t) for t in _TIMES.findall(line)]
             full.write(line)
-            last_activity.append(max(times) if times else 0)
+            last_activity.append((max(times) if times else 0, line.count(b'"timestamp":')))
             if times:
                 first = min(times) if first is None else min(first, min(times))
                 last = max(times) if last is None else max(last, max(times))
@@ -129,24 +131,48 @@ def split(path, out_dir, hold_back):
             "changes_further": index - len(last_activity)}
 
 
-def tenth(parts, out_dir, window_since):
-    """tenth.json: the changes of full.json active in the last tenth of its span.
+def tenth(parts, out_dir, window_since, share=0.1):
+    """tenth.json: the changes of full.json last active after a cutoff, whole.
 
-    Whole changes, history included, so that every report of a window that
-    starts after the cutoff is in it (the cutoff is moved back to a day
-    before `window_since` if the tenth of the span is shorter than that).
+    The cutoff is the latest time such that the changes active after it
+    hold `share` of the full set's messages, and at least a day before
+    `window_since`: whole changes, history included, so every report of
+    the window is in the tenth.
     """
     path = os.path.join(out_dir, "tenth.json")
-    cutoff = parts["last"] - (parts["last"] - parts["first"]) / 10.0
+    activity = parts["last_activity"]
+    wanted = share * sum(n for _, n in activity)
+    cutoff = None
+    total = 0
+    for last, n in sorted(activity, reverse=True):
+        total += n
+        cutoff = last
+        if total >= wanted:
+            break
     cutoff = min(cutoff, window_since.timestamp() - 86400)
     kept = 0
     with open(parts["full"], "rb") as src, open(path, "wb") as out:
-        for line, activity in zip(src, parts["last_activity"], strict=True):
-            if activity >= cutoff:
+        for line, (last, _) in zip(src, activity, strict=True):
+            if last >= cutoff:
                 out.write(line)
                 kept += 1
     parts.update(tenth=path, cutoff=cutoff, changes_tenth=kept)
     return path
+
+
+def data_end(dbs, name, tail=0.01):
+    """The midnight after the time by which all but `tail` of the reports are in.
+
+    The generated traffic stops at the end of its year; reports on changes
+    still in flight trickle in for weeks after it (a thin tail that a
+    window ending at the very last report would mostly hold).
+    """
+    total = dbs.scalar(name, "SELECT COUNT(*) FROM ci_reports")
+    when = dbs.scalar(name, "SELECT reported_at FROM ci_reports ORDER BY reported_at DESC "
+                            "LIMIT 1 OFFSET %d" % int(total * tail))
+    last = dbs.scalar(name, "SELECT MAX(reported_at) FROM ci_reports")
+    end = dt.datetime.combine(when.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    return end, last
 
 
 # --- databases, configuration, processes -------------------------------------------------
@@ -401,29 +427,46 @@ def systems_path(since, until):
     return "/v1/systems?" + urllib.parse.urlencode({"since": _iso(since), "until": _iso(until)})
 
 
-def versus(servers, window, clients, rounds, max_seconds, n_systems):
-    """Phase 4: / and /v1/systems on both servers, interleaved."""
-    since, until = window
-    path = systems_path(since, until)
-    cold = {}
-    for name, port in servers.items():
-        # Warm-up: each worker computes once (the cache is per process).
-        t0 = time.perf_counter()
-        status, _, _ = request(port, path)
-        cold[name] = time.perf_counter() - t0
-        if status != 200:
-            raise RuntimeError("%s: /v1/systems answered %d" % (name, status))
-        warm = Results()
-        run_jobs([("warm", port, p, None) for p in [path, "/"] * 8], clients, 300, warm)
+def run_cycle(jobs, clients, seconds, cap, results):
+    """`clients` threads sending `jobs` in turns, for `seconds` or `cap` requests."""
+    lock = threading.Lock()
+    sent = [0]
+    deadline = time.monotonic() + seconds
+
+    def client():
+        while time.monotonic() < deadline:
+            with lock:
+                if sent[0] >= cap:
+                    return
+                job = jobs[sent[0] % len(jobs)]
+                sent[0] += 1
+            _one(results, *job)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, sent[0]
+
+
+def versus(servers, window, clients, seconds, cap, n_systems):
+    """Phase 4: / and /v1/systems on both servers, in turns."""
+    path = systems_path(*window)
+    warm = Results()
+    for port in servers.values():
+        # Warm-up: every worker computes the window once (one cache per process).
+        run_jobs([("warm", port, p, None) for p in [path, "/"] * 8], clients, 600, warm)
+    if warm.errors:
+        raise RuntimeError("warm-up failed: %r" % warm.error_samples)
     jobs = []
-    for _ in range(rounds):
-        for name, port in servers.items():
-            jobs.append(("%s /" % name, port, "/", None))
-            jobs.append(("%s /v1/systems" % name, port, path,
-                         _systems_check(n_systems[name])))
+    for name, port in servers.items():
+        jobs.append(("%s /" % name, port, "/", None))
+        jobs.append(("%s /v1/systems" % name, port, path, _systems_check(n_systems[name])))
     results = Results()
-    wall, left = run_jobs(jobs, clients, max_seconds, results)
-    return results, wall, left, cold
+    wall, sent = run_cycle(jobs, clients, seconds, cap, results)
+    return results, wall, sent
 
 
 def uncached(servers, window, clients, per_server, n_systems):
@@ -579,13 +622,12 @@ def prepare(args, work, dbs, log_path, out):
         out["imports"][which] = {"seconds": wall, "output": stdout}
         _log("  %s (%.0f s)" % (stdout, wall))
         if which == "full":
-            last = dbs.scalar(names["full"], "SELECT MAX(reported_at) FROM ci_reports")
-            end = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time(),
-                                      tzinfo=dt.UTC)
+            end, last = data_end(dbs, names["full"])
             window = (end - dt.timedelta(days=WINDOW_DAYS), end)
+            out["last_report"] = last.isoformat()
     with open(os.path.join(work, STATE), "w") as fh:
         json.dump({"names": names, "window": [w.isoformat() for w in window],
-                   "imports": out["imports"],
+                   "imports": out["imports"], "last_report": out["last_report"],
                    "parts": {k: v for k, v in parts.items() if k != "last_activity"}},
                   fh, indent=2)
     return names, parts, window
@@ -605,10 +647,10 @@ def main(argv=None):
                              "or $RADAR_BENCH_MYSQL_URL." % DEFAULT_URL)
     parser.add_argument("--workers", type=int, default=2, help="radar-api workers (2).")
     parser.add_argument("--clients", type=int, default=8, help="Concurrent clients (8).")
-    parser.add_argument("--rounds", type=int, default=200,
-                        help="Requests per endpoint and server in the comparison (200).")
-    parser.add_argument("--max-seconds", type=float, default=180,
-                        help="Time limit of the comparison (180 s).")
+    parser.add_argument("--seconds", type=float, default=30,
+                        help="Length of the comparison of / and /v1/systems (30 s).")
+    parser.add_argument("--max-requests", type=int, default=20000,
+                        help="Bound on the requests of the comparison (20,000).")
     parser.add_argument("--uncached", type=int, default=8,
                         help="Uncached /v1/systems requests per server (8).")
     parser.add_argument("--load-seconds", type=float, default=60,
@@ -639,6 +681,7 @@ def main(argv=None):
             with open(os.path.join(work, STATE)) as fh:
                 state = json.load(fh)
             names, parts, out["imports"] = state["names"], state["parts"], state["imports"]
+            out["last_report"] = state.get("last_report")
             window = tuple(dt.datetime.fromisoformat(w) for w in state["window"])
             out["reused"] = state
             _log("reusing databases %s" % ", ".join(names.values()))
@@ -682,11 +725,11 @@ def main(argv=None):
         out["same_numbers"] = [same, len(active)]
 
         _log("comparison: %d clients, / and /v1/systems on both servers ..." % args.clients)
-        res, wall, left, cold = versus(ports, window, args.clients, args.rounds,
-                                       args.max_seconds, n_systems)
+        res, wall, sent = versus(ports, window, args.clients, args.seconds,
+                                 args.max_requests, n_systems)
         out["versus"] = {label: res.summary(label) for label in
                          ("full /", "full /v1/systems", "tenth /", "tenth /v1/systems")}
-        out["versus_wall_s"], out["versus_unsent"], out["cold_s"] = wall, left, cold
+        out["versus_wall_s"], out["versus_sent"] = wall, sent
         out["versus_cache"] = {"%s %s" % k: v for k, v in res.hits.items()}
         out["versus_errors"] = res.error_samples
 
@@ -740,26 +783,27 @@ def report(out):
     w("radar API benchmark: MariaDB/MySQL %s, radar-api (gunicorn) with %d workers, "
       "%d concurrent clients" % (out["server"], out["workers"], out["clients"]))
     w("data: full %d reports (%d changes), tenth %d reports (%d changes, %.1f%% of the "
-      "reports: changes active in the last tenth of the year), %d changes held back "
+      "reports: the changes active since %s, whole), %d changes held back "
       "for the import under load" % (
           out["reports"]["full"], sp["changes_full"], out["reports"]["tenth"],
           sp["changes_tenth"], 100.0 * out["reports"]["tenth"] / out["reports"]["full"],
+          dt.datetime.fromtimestamp(sp["cutoff"], dt.UTC).strftime("%Y-%m-%d %H:%M"),
           sp["changes_further"]))
     imports = out["imports"]
     w("imports (radar-daemon import): full %.0f s, tenth %.0f s%s" % (
         imports["full"]["seconds"], imports["tenth"]["seconds"],
         " (databases reused from an earlier run: the held-back data was imported "
         "then, its import under load stores nothing new)" if out.get("reused") else ""))
-    w("window: since %s until %s (%d days): %d reports in it on the full database, %d on "
+    w("window: since %s until %s (%d days; the end of the traffic: 99%% of the reports "
+      "are in by then, the last one at %s): %d reports in it on the full database, %d on "
       "the tenth; %d of the %d systems active in it have the same numbers on both" % (
-          out["window"][0], out["window"][1], WINDOW_DAYS,
+          out["window"][0], out["window"][1], WINDOW_DAYS, out["last_report"],
           out["reports_in_window"]["full"], out["reports_in_window"]["tenth"],
           out["same_numbers"][0], out["same_numbers"][1]))
     w("")
-    w("under load (%d requests per endpoint and server, interleaved, in %.1f s; after "
-      "a warm-up; first request per server %s / %s):" % (
-          v["full /"]["n"], out["versus_wall_s"], _ms(out["cold_s"]["full"]),
-          _ms(out["cold_s"]["tenth"])))
+    w("under load (%d requests in %.1f s: the 4 kinds below in turns, after a warm-up "
+      "where every worker computed the window once):" % (
+          out["versus_sent"], out["versus_wall_s"]))
     for label in ("full /", "full /v1/systems", "tenth /", "tenth /v1/systems"):
         s = v[label]
         w("  %-18s p50 %9s  p95 %9s  max %9s  (%d ok, %d errors)" % (
