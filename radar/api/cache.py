@@ -77,7 +77,6 @@ TIME_ARGUMENTS = ("since", "until")
 PER_REQUEST_HEADERS = frozenset(("x-request-id", "date", "server", "set-cookie"))
 CACHE_CONTROL = "no-cache"
 
-NOW_KEY = "radar.now"
 UNTIL_KEY = "radar.default_until"
 
 
@@ -91,10 +90,8 @@ def default_until(now):
 
 
 def mark_window(environ, now=None):
-    """Give a statistics request its "now" and the end of a default window."""
-    now = now if now is not None else timeutils.utcnow()
-    environ[NOW_KEY] = now
-    environ[UNTIL_KEY] = default_until(now)
+    """Give a statistics request the end of a window that ends "now"."""
+    environ[UNTIL_KEY] = default_until(now if now is not None else timeutils.utcnow())
 
 
 def _option(conf, name, default):
