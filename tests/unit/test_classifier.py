@@ -568,8 +568,7 @@ def test_not_gerrit_system_messages(text, tag):
 
 def load_json(name):
     path = DATA / name
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
+    assert path.exists(), f"shared data not found at {path}"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -704,8 +703,7 @@ def test_elastic_recheck_vote_alone_decides_without_headline():
 
 def load_perceval():
     path = DATA / "grimoirelab-perceval__gerrit_reviews_page_1"
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
+    assert path.exists(), f"shared data not found at {path}"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return {str(r["number"]): r for r in rows if r.get("type") != "stats"}
 

@@ -18,7 +18,10 @@ DRIVERLOG = REAL / "driverlog__sample_review.json"
 ELASTIC = REAL / "elastic-recheck__gerrit_events.json"
 PERCEVAL = REAL / "grimoirelab-perceval__gerrit_reviews_page_1"
 
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="shared Gerrit data not present")
+def needs_real(test):
+    """The real data is always beside the repository (CI too): fail, never skip."""
+    assert REAL.is_dir(), "shared Gerrit data not present at %s" % REAL
+    return test
 
 
 def read(source, **kwargs):
