@@ -159,7 +159,8 @@ class PatchSet(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
     number: Mapped[int] = mapped_column(Integer)
-    revision: Mapped[str | None] = mapped_column(String(64))
+    # Indexed for DORA lead time: a deployed git revision -> its change.
+    revision: Mapped[str | None] = mapped_column(String(64), index=True)
     created: Mapped[datetime | None] = mapped_column(UtcDateTime())
     uploader_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     kind: Mapped[str | None] = mapped_column(String(40))
@@ -330,3 +331,255 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# --- releases (DESIGN.md §5 release status) --------------------------------
+
+# Task states, in the order a task moves through them.
+NOT_STARTED = "NOT_STARTED"
+IN_PROGRESS = "IN_PROGRESS"
+PASS = "PASS"
+FAIL = "FAIL"
+TASK_STATES = (NOT_STARTED, IN_PROGRESS, PASS, FAIL)
+
+
+class Release(Base):
+    """A release (e.g. 4.19.1 of product 4.19) tracked through its task workflow."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("version"),
+                      Index("ix_releases_product_created_at", "product", "created_at"),
+                      TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    flow_type: Mapped[str | None] = mapped_column(String(32))
+    target_date: Mapped[date | None] = mapped_column(Date)
+    jira_url: Mapped[str | None] = mapped_column(String(1024))
+    # [{"id", "url", "state"}]
+    advisories: Mapped[list | None] = mapped_column(JsonText())
+    # {"x86_64": "4.19.1-x86_64 nightly ...", ...}
+    builds: Mapped[dict | None] = mapped_column(JsonText())
+    # {"url", "state", "shipped"}
+    shipment: Mapped[dict | None] = mapped_column(JsonText())
+    # Kept denormalised so lists and the heatmap need no aggregation.
+    status: Mapped[str] = mapped_column(String(16), default="GREEN")
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    shipped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow,
+                                                 index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+
+
+class ReleaseTask(Base):
+    """A release's task in its workflow, with its current state."""
+
+    __tablename__ = "release_tasks"
+    __table_args__ = (UniqueConstraint("release_id", "name"), TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=NOT_STARTED)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    url: Mapped[str | None] = mapped_column(String(1024))
+    message: Mapped[str | None] = mapped_column(String(2048))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+
+
+class ReleaseTaskEvent(Base):
+    """Every transition of a task, kept (the task row holds only the latest)."""
+
+    __tablename__ = "release_task_events"
+    __table_args__ = (Index("ix_release_task_events_task_id_at", "task_id", "at"),
+                      TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("release_tasks.id"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    url: Mapped[str | None] = mapped_column(String(1024))
+    message: Mapped[str | None] = mapped_column(String(2048))
+    # Who moved it: a token's name, or "ci:<system>" for a bound CI job.
+    actor: Mapped[str | None] = mapped_column(String(255))
+
+
+# --- deployments -----------------------------------------------------------
+
+# Deployment results.
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+ROLLED_BACK = "ROLLED_BACK"
+SUPERSEDED = "SUPERSEDED"
+DEPLOY_RESULTS = (IN_PROGRESS, SUCCEEDED, FAILED, ROLLED_BACK, SUPERSEDED)
+
+
+class Deployment(Base):
+    """One rollout: a new Kubernetes template generation, or a pushed deploy.
+
+    Keyed by (source, uid): for Kubernetes the uid is the Deployment's uid
+    and its rollout revision; for the push API the caller's id.
+    """
+
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("source", "uid"),
+                      Index("ix_deployments_service_environment_started_at",
+                            "service", "environment", "started_at"),
+                      Index("ix_deployments_revision", "revision"),
+                      TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))  # "api" or a kubernetes source name
+    uid: Mapped[str] = mapped_column(String(255))
+    cluster: Mapped[str | None] = mapped_column(String(255))
+    namespace: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))  # the Deployment object's name
+    service: Mapped[str] = mapped_column(String(255))
+    environment: Mapped[str | None] = mapped_column(String(64))
+    wave: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(255))
+    # {"container": "image:tag"}
+    images: Mapped[dict | None] = mapped_column(JsonText())
+    revision: Mapped[str | None] = mapped_column(String(64))  # git revision deployed
+    # The deployment.kubernetes.io/revision annotation.
+    rollout_revision: Mapped[int | None] = mapped_column(Integer)
+    generation: Mapped[int | None] = mapped_column(BigInteger)
+    result: Mapped[str] = mapped_column(String(16), default=IN_PROGRESS)
+    message: Mapped[str | None] = mapped_column(String(1024))
+    replicas: Mapped[int | None] = mapped_column(Integer)
+    updated_replicas: Mapped[int | None] = mapped_column(Integer)
+    ready_replicas: Mapped[int | None] = mapped_column(Integer)
+    available_replicas: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    url: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+
+
+class DeploymentEvent(Base):
+    """A deployment's result or progress changed (kept for its history)."""
+
+    __tablename__ = "deployment_events"
+    __table_args__ = (Index("ix_deployment_events_deployment_id_at", "deployment_id", "at"),
+                      TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    result: Mapped[str] = mapped_column(String(16))
+    updated_replicas: Mapped[int | None] = mapped_column(Integer)
+    available_replicas: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(String(1024))
+
+
+# --- events and subscriptions ----------------------------------------------
+
+
+class Event(Base):
+    """Something a person may want to hear about (a state transition).
+
+    `key` names the transition (subject, old and new state, and when), so a
+    transition detected twice, even by two daemons, is stored once.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("key"),
+                      Index("ix_events_occurred_at", "occurred_at"),
+                      TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(64))  # e.g. system.health_changed
+    # What it is about; the filters subscriptions match on.
+    system: Mapped[str | None] = mapped_column(String(255))
+    project: Mapped[str | None] = mapped_column(String(255))
+    product: Mapped[str | None] = mapped_column(String(64))
+    release: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str | None] = mapped_column(String(255))
+    environment: Mapped[str | None] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16), default="info")  # info|warning|critical
+    title: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    data: Mapped[dict | None] = mapped_column(JsonText())
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+
+
+class WatchState(Base):
+    """The last state the event detector saw per subject (e.g. a system's health)."""
+
+    __tablename__ = "watch_states"
+    __table_args__ = (TABLE_ARGS,)
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
+    data: Mapped[dict | None] = mapped_column(JsonText())
+
+
+class Subscription(Base):
+    """Who wants which events, delivered where."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | slack | email
+    target: Mapped[str] = mapped_column(String(1024))  # URL or e-mail address
+    # HMAC key for webhook signatures; never returned after creation.
+    secret: Mapped[str | None] = mapped_column(String(128))
+    # {"types": [...], "systems": [...], "projects": [...], "products": [...],
+    #  "services": [...]}; an absent or empty list matches everything.
+    filters: Mapped[dict | None] = mapped_column(JsonText())
+    owner_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+    # The newest event id already matched against this subscription (events
+    # before a subscription existed are not delivered to it).
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    paused_reason: Mapped[str | None] = mapped_column(String(1024))
+
+
+class Delivery(Base):
+    """One event for one subscription: a row of the delivery queue and its log."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscription_id", "event_id"),
+                      Index("ix_deliveries_status_next_attempt_at", "status",
+                            "next_attempt_at"),
+                      TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")  # PENDING|DELIVERED|FAILED
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Who is sending it now and until when (a crashed sender's claim expires).
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=timeutils.utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a delivery: the per-subscription delivery log."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_delivery_id", "delivery_id"), TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(1024))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
