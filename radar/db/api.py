@@ -386,15 +386,20 @@ def report_list(session, system_id=None, project=None, change=None, result=None,
                 pipeline=None, since=None, until=None, limit=100, marker=None):
     """Reports newest first with their job lines, and the total that match.
 
-    `marker` is the id of the last report of the previous page.
+    `marker` is the id of the last report of the previous page. Filters are
+    on ci_reports alone (project and change through id subqueries), and the
+    page's ids are found before anything is joined: joined first, MariaDB
+    chose a plan that sorted every report (seconds on a year of data).
     """
     conds = []
     if system_id is not None:
         conds.append(T_REPORTS.c.ci_system_id == system_id)
     if project is not None:
-        conds.append(T_PROJECTS.c.name == project)
+        conds.append(T_REPORTS.c.project_id.in_(
+            sa.select(T_PROJECTS.c.id).where(T_PROJECTS.c.name == project)))
     if change is not None:
-        conds.append(T_CHANGES.c.number == change)
+        conds.append(T_REPORTS.c.change_id.in_(
+            sa.select(T_CHANGES.c.id).where(T_CHANGES.c.number == change)))
     if result is not None:
         conds.append(T_REPORTS.c.result == result)
     if pipeline is not None:
@@ -403,22 +408,23 @@ def report_list(session, system_id=None, project=None, change=None, result=None,
         conds.append(T_REPORTS.c.reported_at >= since)
     if until is not None:
         conds.append(T_REPORTS.c.reported_at < until)
-    count_q = (sa.select(sa.func.count()).select_from(T_REPORTS)
-               .join(T_CHANGES, T_CHANGES.c.id == T_REPORTS.c.change_id)
-               .join(T_PROJECTS, T_PROJECTS.c.id == T_REPORTS.c.project_id)
-               .where(*conds))
-    total = session.execute(count_q).scalar_one()
-    query = _report_query().where(*conds)
+    total = session.execute(sa.select(sa.func.count()).select_from(T_REPORTS)
+                            .where(*conds)).scalar_one()
+    ids_q = sa.select(T_REPORTS.c.id).where(*conds)
     if marker is not None:
         mark = session.execute(sa.select(T_REPORTS.c.reported_at, T_REPORTS.c.id)
                                .where(T_REPORTS.c.id == marker)).first()
         if mark is None:
             return None, total
-        query = query.where(sa.or_(
+        ids_q = ids_q.where(sa.or_(
             T_REPORTS.c.reported_at < mark.reported_at,
             sa.and_(T_REPORTS.c.reported_at == mark.reported_at, T_REPORTS.c.id < mark.id)))
-    query = query.order_by(T_REPORTS.c.reported_at.desc(), T_REPORTS.c.id.desc()).limit(limit)
-    rows = session.execute(query).mappings().all()
+    order = (T_REPORTS.c.reported_at.desc(), T_REPORTS.c.id.desc())
+    ids = session.execute(ids_q.order_by(*order).limit(limit)).scalars().all()
+    if not ids:
+        return [], total
+    rows = session.execute(_report_query().where(T_REPORTS.c.id.in_(ids))
+                           .order_by(*order)).mappings().all()
     return _report_dicts(session, rows), total
 
 
