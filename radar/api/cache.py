@@ -40,8 +40,7 @@ worker) and, unless the endpoint sets its own (the badge does),
 ``Cache-Control: no-cache``: clients may keep the response but revalidate
 it, and a matching ``If-None-Match`` gets a 304 without a body.
 
-Settings (read if registered in ``[api]``, else the defaults below):
-``cache_entries`` (0 disables the cache), ``cache_ttl`` seconds,
+Settings in ``[api]``: ``cache_entries`` (0 disables the cache), ``cache_ttl`` seconds,
 ``cache_max_bytes`` in total and per response.
 """
 
@@ -92,14 +91,6 @@ def default_until(now):
 def mark_window(environ, now=None):
     """Give a statistics request the end of a window that ends "now"."""
     environ[UNTIL_KEY] = default_until(now if now is not None else timeutils.utcnow())
-
-
-def _option(conf, name, default):
-    try:
-        value = getattr(conf.api, name)
-    except Exception:       # not registered (oslo.config NoSuchOptError)
-        return default
-    return default if value is None else value
 
 
 # --- data version ---------------------------------------------------------------------
@@ -202,11 +193,11 @@ class ResponseCache:
 
     @classmethod
     def from_conf(cls, conf, engine):
-        entries = _option(conf, "cache_entries", DEFAULT_ENTRIES)
-        if entries <= 0:
+        opts = conf.api
+        if opts.cache_entries <= 0:
             return None
-        return cls(engine, entries=entries, ttl=_option(conf, "cache_ttl", DEFAULT_TTL),
-                   max_bytes=_option(conf, "cache_max_bytes", DEFAULT_MAX_BYTES))
+        return cls(engine, entries=opts.cache_entries, ttl=opts.cache_ttl,
+                   max_bytes=opts.cache_max_bytes)
 
     def __len__(self):
         return len(self._entries)

@@ -33,6 +33,16 @@ OPTS = [
     cfg.BoolOpt("access_log", default=True,
                 help="Log one line per request (method, path, status, "
                      "time, request id; never the Authorization header)."),
+    cfg.IntOpt("cache_entries", default=256, min=0,
+               help="Responses of the statistics endpoints each API worker "
+                    "keeps (0 disables the cache). Any new data invalidates "
+                    "them at once; see cache_ttl."),
+    cfg.FloatOpt("cache_ttl", default=60.0, min=0,
+                 help="Seconds a cached response lives at most, so default "
+                      "windows ('the last 7 days') move on."),
+    cfg.IntOpt("cache_max_bytes", default=64 * 1024 * 1024, min=0,
+               help="Bytes of cached responses each API worker keeps at most "
+                    "(a larger single response is not cached)."),
 ]
 
 
