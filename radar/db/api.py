@@ -255,13 +255,13 @@ def operator_list(session, q=None):
 
 
 def operator_get(session, ident):
-    """By id (digits) or exact name."""
+    """By id (digits) or name, in any case (names are unique regardless of case)."""
     ident = str(ident)
     query = sa.select(T_OPERATORS)
     if _is_id(ident):
         query = query.where(T_OPERATORS.c.id == int(ident))
     else:
-        query = query.where(T_OPERATORS.c.name == ident)
+        query = query.where(sa.func.lower(T_OPERATORS.c.name) == ident.lower())
     row = session.execute(query).mappings().first()
     if row is None:
         return None

@@ -82,6 +82,7 @@ def test_operator_crud_and_links(app, make_token, api_conf, engine):
     assert resp.headers["Location"].endswith("/v1/operators/%d" % op["id"])
     assert app.get("/v1/operators/%d" % op["id"]).json == op
     assert app.get("/v1/operators/Acme Ops").json["id"] == op["id"]
+    assert app.get("/v1/operators/ACME OPS").json["id"] == op["id"]
     # Duplicate name (case-insensitive) -> 409.
     assert_envelope(app.post_json("/v1/operators", {"name": "acme ops"}, headers=h,
                                   expect_errors=True), 409)
