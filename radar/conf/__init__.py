@@ -5,9 +5,9 @@ import logging
 from oslo_config import cfg
 
 from radar.common import exception
-from radar.conf import api, ci, daemon, database, default, gerrit, stats
+from radar.conf import api, ci, daemon, database, default, gerrit, notifications, stats
 
-MODULES = (default, api, ci, daemon, database, gerrit, stats)
+MODULES = (default, api, ci, daemon, database, gerrit, notifications, stats)
 
 
 def new_conf():

@@ -1,6 +1,6 @@
 """list_opts() for oslo-config-generator (DEFAULT first, then alphabetical)."""
 
-from radar.conf import api, ci, daemon, database, default, gerrit, stats
+from radar.conf import api, ci, daemon, database, default, gerrit, notifications, stats
 
 
 def list_opts():
@@ -12,5 +12,6 @@ def list_opts():
         ("database", database.OPTS),
         ("gerrit", gerrit.OPTS),
         ("gerrit:example", gerrit.SOURCE_OPTS),
+        ("notifications", notifications.OPTS),
         ("stats", stats.OPTS),
     ]
