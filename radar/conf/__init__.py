@@ -5,9 +5,9 @@ import logging
 from oslo_config import cfg
 
 from radar.common import exception
-from radar.conf import api, ci, daemon, database, default, gerrit, notifications, stats
+from radar.conf import api, ci, daemon, database, default, dora, gerrit, notifications, stats
 
-MODULES = (default, api, ci, daemon, database, gerrit, notifications, stats)
+MODULES = (default, api, ci, daemon, database, dora, gerrit, notifications, stats)
 
 
 def new_conf():

@@ -1,6 +1,6 @@
 """list_opts() for oslo-config-generator (DEFAULT first, then alphabetical)."""
 
-from radar.conf import api, ci, daemon, database, default, gerrit, notifications, stats
+from radar.conf import api, ci, daemon, database, default, dora, gerrit, notifications, stats
 
 
 def list_opts():
@@ -10,6 +10,7 @@ def list_opts():
         ("ci", ci.OPTS),
         ("daemon", daemon.OPTS),
         ("database", database.OPTS),
+        ("dora", dora.OPTS),
         ("gerrit", gerrit.OPTS),
         ("gerrit:example", gerrit.SOURCE_OPTS),
         ("notifications", notifications.OPTS),
