@@ -5,9 +5,11 @@ import logging
 from oslo_config import cfg
 
 from radar.common import exception
-from radar.conf import api, ci, daemon, database, default, dora, gerrit, notifications, stats
+from radar.conf import (api, ci, daemon, database, default, dora, gerrit, notifications,
+                        releases, stats)
 
-MODULES = (default, api, ci, daemon, database, dora, gerrit, notifications, stats)
+MODULES = (default, api, ci, daemon, database, dora, gerrit, notifications, releases,
+           stats)
 
 
 def new_conf():
@@ -57,6 +59,7 @@ def check(conf):
             raise exception.ConfigError(
                 "configuration error: [gerrit:%s] paths is required for a "
                 "files source" % name)
+    releases.check(conf)
 
 
 def log_values(conf, logger):

@@ -1,6 +1,7 @@
 """list_opts() for oslo-config-generator (DEFAULT first, then alphabetical)."""
 
-from radar.conf import api, ci, daemon, database, default, dora, gerrit, notifications, stats
+from radar.conf import (api, ci, daemon, database, default, dora, gerrit, notifications,
+                        releases, stats)
 
 
 def list_opts():
@@ -14,5 +15,6 @@ def list_opts():
         ("gerrit", gerrit.OPTS),
         ("gerrit:example", gerrit.SOURCE_OPTS),
         ("notifications", notifications.OPTS),
+        ("releases", releases.OPTS),
         ("stats", stats.OPTS),
     ]
