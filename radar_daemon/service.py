@@ -16,7 +16,7 @@ from radar.ci.identity import Identity
 from radar.common import exception, timeutils
 from radar.conf import gerrit as gerrit_conf
 from radar.db import api as db_api
-from radar_daemon import ingest
+from radar_daemon import ingest, release_bindings
 from radar_daemon.sources import file_source, gerrit_rest
 
 LOG = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ class Collector:
                     if not db_api.lease_acquire(conn, self._lease_name(source), self.holder,
                                                 ttl):
                         raise exception.SourceError("lease lost to another daemon")
+                self._release_bindings(source, sid)
         except Stopped:
             LOG.info("source %s: stopped between batches; the cursor is where the "
                      "committed data ends", source.name)
@@ -136,6 +137,13 @@ class Collector:
                  "%d skipped", source.name, total.records, total.changes,
                  total.messages_new, total.reports, total.skipped)
         return total
+
+    def _release_bindings(self, source, source_id):
+        """Move release tasks from the batch's bound CI jobs ([releases] bindings)."""
+        try:
+            release_bindings.apply(self.conf, self.engine, source_id)
+        except Exception:  # noqa: BLE001 - release tracking never stops collection
+            LOG.exception("source %s: applying the release bindings failed", source.name)
 
     def release(self):
         with self.engine.begin() as conn:

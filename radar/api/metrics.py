@@ -8,6 +8,10 @@
   over the default window (the last [api] default_window_days).
 * radar_collector_last_success_timestamp_seconds{source},
   radar_collector_errors_total{source}, radar_collector_stale{source}.
+* radar_release_task_status{release,task,status}: 1 for the task's current
+  status (NOT_STARTED, IN_PROGRESS, PASS, FAIL), 0 for the others, for the
+  releases not done or updated in the last RELEASE_DAYS days (bounded);
+  radar_releases{status,done}: releases by status (GREEN, RED) and done.
 * radar_api_requests_total{method,route,status} and
   radar_api_request_duration_seconds{method,route}: route is the endpoint's
   template (/v1/systems/{id}), never the raw path.
@@ -46,6 +50,11 @@ _ROUTES = [
      "/v1/systems/{{id}}/{0}"),
     (re.compile(r"^/v1/systems/[^/]+/?$"), "/v1/systems/{{id}}"),
     (re.compile(r"^/v1/operators/[^/]+/?$"), "/v1/operators/{{id}}"),
+    (re.compile(r"^/v1/releases/?$"), "/v1/releases"),
+    (re.compile(r"^/v1/releases/tasks/stats/?$"), "/v1/releases/tasks/stats"),
+    (re.compile(r"^/v1/releases/[^/]+/tasks/[^/]+/?$"),
+     "/v1/releases/{{version}}/tasks/{{task}}"),
+    (re.compile(r"^/v1/releases/[^/]+/?$"), "/v1/releases/{{version}}"),
     (re.compile(r"^/v1/changes/[^/]+/?$"), "/v1/changes/{{number}}"),
     (re.compile(r"^/v1/projects/.+$"), "/v1/projects/{{name}}"),
 ]
@@ -140,6 +149,7 @@ class Metrics:
                                             timeutils.to_epoch(row["last_success_at"]))
                 errors.add_metric([row["name"]], row["failures"] or 0)
                 stale.add_metric([row["name"]], 1.0 if collector_is_stale(self.conf, row) else 0.0)
+            families += release_families(session)
             for summary in self._summaries(session):
                 name = summary["name"]
                 for state in HEALTH_STATES:
@@ -176,3 +186,32 @@ def collector_is_stale(conf, row, now=None):
     if last is None:
         return True
     return (now - last).total_seconds() > conf.stats.stale_collector_threshold
+
+
+# Done releases stay in radar_release_task_status this many days after their last change.
+RELEASE_DAYS = 30
+
+
+def release_families(session):
+    """The release gauges (see the module docstring)."""
+    from radar.db import models
+    from radar.db import releases as db_releases
+
+    tasks = GaugeMetricFamily(
+        "radar_release_task_status",
+        "1 for the release task's current status, 0 for the others (releases not done "
+        "or updated in the last %d days)." % RELEASE_DAYS,
+        labels=["release", "task", "status"])
+    releases = GaugeMetricFamily(
+        "radar_releases", "Releases by status (GREEN, RED) and done (true, false).",
+        labels=["status", "done"])
+    cutoff = db_releases.recent_cutoff(RELEASE_DAYS)
+    for version, task, status in db_releases.release_task_states(session, cutoff):
+        for state in models.TASK_STATES:
+            tasks.add_metric([version, task, state], 1.0 if status == state else 0.0)
+    counts = {(s, d): c for s, d, c in db_releases.release_counts(session)}
+    for status in ("GREEN", "RED"):
+        for done in (False, True):
+            releases.add_metric([status, "true" if done else "false"],
+                                counts.get((status, done), 0))
+    return [tasks, releases]

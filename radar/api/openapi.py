@@ -233,6 +233,7 @@ def _paths():
                       dict({"204": {"description": "Deleted"}}, **_errors("401", "403")),
                       ["operators"], secured="write", op_id="deleteOperator"),
     }
+    _release_paths(p)
     p["/v1/collector"] = {"get": _op(
         "Per source: last collection, last error, lag, staleness", [FORMAT],
         dict(_ok(_list("CollectorSource"), csv=True, total=True), **_errors()),
@@ -285,3 +286,52 @@ def document(host_url=None):
     if host_url:
         doc["servers"] = [{"url": host_url.rstrip("/")}]
     return doc
+
+
+TASK_STATES = ("NOT_STARTED", "IN_PROGRESS", "PASS", "FAIL")
+
+
+def _release_paths(p):
+    """/v1/releases (issue 6); writes need a 'write' token."""
+    tags = ["releases"]
+    version = _path("version", "Release version, e.g. 4.19.1.",
+                    {"type": "string", "minLength": 1, "maxLength": 64,
+                     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}$"})
+    task = _path("task", "Task name from the workflow, e.g. stage-testing.",
+                 {"type": "string", "minLength": 1, "maxLength": 64,
+                  "pattern": r"^[a-z0-9][a-z0-9._-]{0,63}$"})
+    product = _q("product", "Only this product (e.g. 4.19).",
+                 {"type": "string", "maxLength": 64})
+    p["/v1/releases"] = {"get": _op(
+        "Releases newest first, each with its tasks (the heatmap)",
+        [product,
+         _q("status", "Only GREEN releases (no task failed) or RED ones.",
+            {"type": "string", "enum": ["GREEN", "RED"]}),
+         _q("done", "Only releases whose tasks all passed (true) or not (false).",
+            {"type": "boolean"}),
+         _q("since", "Only releases created at or after this time.", TIME),
+         LIMIT, _q("marker", "Version of the last release of the previous page.",
+                   {"type": "string", "maxLength": 64})],
+        dict(_ok(_list("ReleaseSummary"), total=True), **_errors()), tags,
+        op_id="listReleases")}
+    p["/v1/releases/tasks/stats"] = {"get": _op(
+        "Per task over releases: durations (median, p90), failures, failure rate",
+        [product, _q("since", "Only releases created at or after this time.", TIME),
+         _q("until", "Only releases created before this time.", TIME)],
+        dict(_ok(_list("ReleaseTaskStat")), **_errors()), tags, op_id="releaseTaskStats")}
+    p["/v1/releases/{version}"] = {
+        "get": _op("One release: tasks, advisories, builds, shipment and task history",
+                   [version], dict(_ok(_ref("ReleaseDetail")), **_errors()), tags,
+                   op_id="getRelease"),
+        "put": _op("Create (201, with the workflow's tasks NOT_STARTED) or update (200) a "
+                   "release; only the attributes given change", [version],
+                   dict(_ok(_ref("ReleaseDetail")),
+                        **_ok(_ref("ReleaseDetail"), status="201", description="Created"),
+                        **_errors("401", "403", "409", "413", "415")),
+                   tags, body="ReleaseInput", secured="write", op_id="putRelease"),
+    }
+    p["/v1/releases/{version}/tasks/{task}"] = {"put": _op(
+        "Move a task (%s); PASS is final (409), the same status again changes nothing"
+        % ", ".join(TASK_STATES), [version, task],
+        dict(_ok(_ref("ReleaseDetail")), **_errors("401", "403", "409", "413", "415")),
+        tags, body="ReleaseTaskInput", secured="write", op_id="setReleaseTask")}

@@ -10,12 +10,13 @@ from radar.api.v1.collector import CollectorController
 from radar.api.v1.compare import CompareController
 from radar.api.v1.operators import OperatorsController
 from radar.api.v1.projects import ProjectsController
+from radar.api.v1.releases import ReleasesController
 from radar.api.v1.reports import ReportsController
 from radar.api.v1.systems import SystemsController
 from radar.common import exception
 
 RESOURCES = ("systems", "projects", "changes", "reports", "operators", "compare",
-             "collector")
+             "collector", "releases")
 
 
 class V1Controller(base.Resource):
@@ -33,6 +34,7 @@ class V1Controller(base.Resource):
             "operators": OperatorsController(),
             "compare": CompareController(),
             "collector": CollectorController(),
+            "releases": ReleasesController(),
         }
 
     @base.expose(types.V1Document)

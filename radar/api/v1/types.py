@@ -363,3 +363,119 @@ def _schema_of(datatype):
     if isinstance(datatype, type) and issubclass(datatype, Base):
         return {"$ref": "#/components/schemas/%s" % datatype.__name__}
     raise TypeError("no schema for %r" % (datatype,))
+
+
+# --- releases (issue 6) ----------------------------------------------------------------
+
+
+class RawJson(wtypes.UserType):
+    """A request body taken as the JSON object it is and checked by the
+    controller: WSME's checks of nested types crash on some wrong JSON
+    types (a number where an object is expected) instead of giving a 400."""
+
+    basetype = wtypes.text
+    name = "rawjson"
+
+
+raw_json = RawJson()
+
+
+class ReleaseTask(Base):
+    name = text
+    position = int
+    status = text
+    started_at = dt.datetime
+    finished_at = dt.datetime
+    duration_s = float
+    url = text
+    message = text
+
+
+class ReleaseSummary(Base):
+    """One release and its tasks (a row of the heatmap)."""
+
+    version = text
+    product = text
+    flow_type = text
+    target_date = text
+    status = text
+    done = bool
+    shipped = bool
+    created_at = dt.datetime
+    updated_at = dt.datetime
+    tasks = [ReleaseTask]
+
+
+class ReleaseAdvisory(Base):
+    id = text
+    url = text
+    state = text
+
+
+class ReleaseShipment(Base):
+    url = text
+    state = text
+    shipped = bool
+
+
+class ReleaseTaskTransition(Base):
+    task = text
+    from_status = text
+    status = text
+    at = dt.datetime
+    url = text
+    message = text
+    actor = text
+
+
+class ReleaseDetail(ReleaseSummary):
+    jira_url = text
+    advisories = [ReleaseAdvisory]
+    builds = {text: text}
+    shipment = ReleaseShipment
+    shipped_at = dt.datetime
+    history = [ReleaseTaskTransition]
+
+
+class ReleaseInput(Base):
+    """PUT /v1/releases/{version} (documentation; the controller checks the JSON)."""
+
+    product = text
+    flow_type = text
+    target_date = text
+    jira_url = text
+    advisories = [ReleaseAdvisory]
+    builds = {text: text}
+    shipment = ReleaseShipment
+
+
+class ReleaseTaskInput(Base):
+    """PUT /v1/releases/{version}/tasks/{task} (documentation, as ReleaseInput)."""
+
+    status = text
+    url = text
+    message = text
+    at = dt.datetime
+
+
+class ReleaseTaskStat(Base):
+    task = text
+    position = int
+    releases = int
+    finished = int
+    median_duration_s = float
+    p90_duration_s = float
+    failures = int
+    failure_rate = float
+
+
+RESPONSE_TYPES += [ReleaseTask, ReleaseSummary, ReleaseAdvisory, ReleaseShipment,
+                   ReleaseTaskTransition, ReleaseDetail, ReleaseInput, ReleaseTaskInput,
+                   ReleaseTaskStat]
+
+
+def with_status(obj, status_code):
+    """`obj` answered with another status (201 when a PUT created the resource)."""
+    import wsme.api
+
+    return wsme.api.Response(obj, status_code=status_code)
