@@ -14,7 +14,7 @@ from radar.common import exception
 from radar.db import engine as db_engine
 from radar.db import migration, models
 from radar.stats import rollups
-from radar_daemon import ingest, service
+from radar_daemon import delivery, ingest, service
 from radar_daemon.sources import gerrit_files
 
 LOG = logging.getLogger("radar_daemon")
@@ -72,6 +72,8 @@ def main(argv=None):
         if command == "run-once":
             outcome = collector.run_once()
             collector.release()
+            if conf.notifications.sender:
+                delivery.DeliverySender(conf, engine, holder=collector.holder).run_once()
             failed = [name for name, value in outcome.items() if isinstance(value, Exception)]
             return 1 if failed else 0
         return _run(conf, collector)
@@ -97,6 +99,11 @@ def _run(conf, collector):
     worker = threading.Thread(target=collector.run, args=(conf.gerrit.poll_interval,),
                               name="collector", daemon=True)
     worker.start()
+    if conf.notifications.sender:
+        # Its own thread: a receiver that hangs never delays collection.
+        sender = delivery.DeliverySender(conf, collector.engine, holder=collector.holder,
+                                         stop_event=stop)
+        threading.Thread(target=sender.run, name="delivery", daemon=True).start()
     while worker.is_alive() and not stop.wait(0.05):
         pass
     worker.join(timeout=0.9)
