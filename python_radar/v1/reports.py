@@ -4,8 +4,8 @@ from python_radar import format as fmt
 from python_radar import v1
 
 REPORT_FIELDS = (
-    "id", "system", "system_id", "change", "patchset", "project", "branch", "pipeline",
-    "result", "vote_label", "vote", "headline", "reported_at", "attempt", "retry",
+    "id", "system", "system_name", "system_id", "change", "patchset", "project", "branch",
+    "pipeline", "result", "vote_label", "vote", "headline", "reported_at", "attempt", "retry",
     "latency_s", "url", "jobs",
 )
 LIST_FIELDS = ("id", "system", "change", "patchset", "project", "pipeline", "result",

@@ -354,7 +354,8 @@ def source_bases(session):
 def _report_query():
     return (sa.select(
         T_REPORTS.c.id, T_REPORTS.c.ci_system_id.label("system_id"),
-        T_SYSTEMS.c.name.label("system"), T_CHANGES.c.number.label("change"),
+        T_SYSTEMS.c.name.label("system"), T_SYSTEMS.c.display_name.label("system_name"),
+        T_CHANGES.c.number.label("change"),
         T_CHANGES.c.source_id, T_CHANGES.c.branch,
         T_PATCHSETS.c.number.label("patchset"), T_PROJECTS.c.name.label("project"),
         T_REPORTS.c.pipeline, T_REPORTS.c.result, T_REPORTS.c.vote_label, T_REPORTS.c.vote,

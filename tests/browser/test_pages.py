@@ -109,9 +109,11 @@ def test_change_page_matches_api(live, driver):
     open_page(driver, live, "/change/92468")
     assert change["subject"] in text(driver, "#change-title")
     assert change["project"] in text(driver, "#change-meta")
-    systems = sorted({r["system"] for ps in change["patchsets"] for r in ps["reports"]})
+    # Columns in the order of the systems' keys, headed by their display names.
+    names = {r["system"]: r["system_name"] for ps in change["patchsets"] for r in ps["reports"]}
     header = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#pipeline thead th")]
-    assert header == ["Patch set"] + systems
+    assert header == ["Patch set"] + [names[key] for key in sorted(names)]
+    assert any(key != name for key, name in names.items())
     rows = driver.find_elements(By.CSS_SELECTOR, "#pipeline tbody tr")
     assert [r.get_attribute("data-patchset") for r in rows] == \
         [str(ps["number"]) for ps in reversed(change["patchsets"])]

@@ -41,8 +41,8 @@ JOBS = ["name", "runs", "results", "success_rate", "flaky", "median_duration_s",
         "last_run", "last_log_url"]
 REPORTS = ["id", "system", "change", "patchset", "project", "pipeline", "result",
            "reported_at", "latency_s", "retry"]
-REPORTS_LONG = ["id", "system", "system_id", "change", "patchset", "project", "branch",
-                "pipeline", "result", "vote_label", "vote", "headline", "reported_at",
+REPORTS_LONG = ["id", "system", "system_name", "system_id", "change", "patchset", "project",
+                "branch", "pipeline", "result", "vote_label", "vote", "headline", "reported_at",
                 "attempt", "retry", "latency_s", "url", "jobs"]
 COMPARE = ["name", "health", "reports", "success_rate", "final_success_rate", "coverage",
            "latency_p50_s", "flake_rate"]

@@ -204,6 +204,7 @@ class JobLine(Base):
 class Report(Base):
     id = int
     system = text
+    system_name = text
     system_id = int
     change = int
     patchset = int
@@ -329,6 +330,199 @@ RESPONSE_TYPES = [
 ]
 
 
+# --- subscriptions and deliveries (issue 7) -------------------------------------------
+
+
+class SubscriptionFilters(Base):
+    """Which events; an absent or empty list matches every value."""
+
+    types = [text]
+    systems = [text]
+    projects = [text]
+    products = [text]
+    services = [text]
+
+
+class Subscription(Base):
+    id = int
+    name = text
+    kind = text
+    # Slack URLs are credentials, and query strings may hold some: shown
+    # with their path or query hidden.
+    target = text
+    filters = SubscriptionFilters
+    # The webhook signing key: only in the answer to the POST that made it.
+    secret = text
+    owner = text
+    created_at = dt.datetime
+    paused = bool
+    paused_at = dt.datetime
+    paused_reason = text
+    consecutive_failures = int
+    pending = int
+    delivered = int
+    failed = int
+    last_delivered_at = dt.datetime
+
+
+class SubscriptionInput(Base):
+    # Plain text, validated by the controller: WSME's own length errors
+    # would echo the value (a secret, or a Slack URL) into the 400.
+    name = text
+    kind = text
+    target = text
+    filters = SubscriptionFilters
+    secret = text
+
+
+class SubscriptionDeliveryAttempt(Base):
+    at = dt.datetime
+    status_code = int
+    error = text
+    duration_ms = int
+
+
+class SubscriptionDelivery(Base):
+    id = int
+    event_id = int
+    event_type = text
+    event_title = text
+    status = text
+    attempts = int
+    next_attempt_at = dt.datetime
+    last_status_code = int
+    last_error = text
+    created_at = dt.datetime
+    delivered_at = dt.datetime
+    history = [SubscriptionDeliveryAttempt]
+
+
+class SubscriptionTestResult(Base):
+    delivered = bool
+    status_code = int
+    error = text
+    duration_ms = int
+    delivery = text
+
+
+RESPONSE_TYPES += [SubscriptionFilters, Subscription, SubscriptionInput,
+                   SubscriptionDeliveryAttempt, SubscriptionDelivery, SubscriptionTestResult]
+
+
+# --- deployments and DORA (issue 6) -------------------------------------------------
+
+
+class Deployment(Base):
+    id = int
+    source = text
+    uid = text
+    cluster = text
+    namespace = text
+    name = text
+    service = text
+    environment = text
+    wave = text
+    version = text
+    revision = text
+    images = {text: text}
+    result = text
+    message = text
+    replicas = int
+    updated_replicas = int
+    ready_replicas = int
+    available_replicas = int
+    started_at = dt.datetime
+    finished_at = dt.datetime
+    duration_s = float
+    url = text
+
+
+class DeploymentStep(Base):
+    at = dt.datetime
+    result = text
+    updated_replicas = int
+    available_replicas = int
+    message = text
+
+
+class DeploymentDetail(Deployment):
+    history = [DeploymentStep]
+
+
+def _limited(length):
+    return wtypes.wsattr(wtypes.StringType(max_length=length))
+
+
+class DeploymentInput(Base):
+    """POST /v1/deployments. Times are text so the controller's 400 names them."""
+
+    id = _limited(255)
+    service = _limited(255)
+    environment = _limited(64)
+    wave = _limited(64)
+    version = _limited(255)
+    revision = _limited(64)
+    images = {text: text}
+    cluster = _limited(255)
+    namespace = _limited(255)
+    url = _limited(1024)
+    started_at = _limited(64)
+    finished_at = _limited(64)
+    result = _limited(16)
+    message = _limited(1024)
+
+
+class DeploymentUpdate(Base):
+    """PATCH /v1/deployments/{id}: only the attributes given change."""
+
+    result = _limited(16)
+    finished_at = _limited(64)
+    message = _limited(1024)
+    replicas = int
+    updated_replicas = int
+    ready_replicas = int
+    available_replicas = int
+    url = _limited(1024)
+
+
+class RolloutWave(Base):
+    wave = text
+    deployment_id = int
+    result = text
+    started_at = dt.datetime
+    finished_at = dt.datetime
+
+
+class Rollout(Base):
+    service = text
+    environment = text
+    version = text
+    state = text
+    started_at = dt.datetime
+    waves = [RolloutWave]
+
+
+class DoraMetric(Base):
+    name = text
+    value = float
+    unit = text
+    count = int
+    tier = text
+    note = text
+
+
+class DoraReport(Base):
+    service = text
+    environment = text
+    since = dt.datetime
+    until = dt.datetime
+    metrics = [DoraMetric]
+
+
+RESPONSE_TYPES += [Deployment, DeploymentStep, DeploymentDetail, DeploymentInput,
+                   DeploymentUpdate, RolloutWave, Rollout, DoraMetric, DoraReport]
+
+
 def openapi_schema(cls):
     """JSON schema (OpenAPI 3.0 flavour) of a type, refs to other types."""
     props = {}
@@ -338,6 +532,8 @@ def openapi_schema(cls):
 
 
 def _schema_of(datatype):
+    if isinstance(datatype, JsonObject):
+        return {"type": "object", "nullable": True}
     if isinstance(datatype, wtypes.UserType) and isinstance(datatype, wtypes.StringType):
         schema = {"type": "string", "nullable": True}
         if datatype.max_length is not None:
@@ -472,6 +668,46 @@ class ReleaseTaskStat(Base):
 RESPONSE_TYPES += [ReleaseTask, ReleaseSummary, ReleaseAdvisory, ReleaseShipment,
                    ReleaseTaskTransition, ReleaseDetail, ReleaseInput, ReleaseTaskInput,
                    ReleaseTaskStat]
+
+
+# --- events (issue 7) -------------------------------------------------------------------
+
+
+class JsonObject(wtypes.UserType):
+    """A response attribute holding any JSON object, serialized as it is (an
+    event's `data`, whose keys depend on the event type)."""
+
+    basetype = wtypes.text
+    name = "jsonobject"
+
+    def validate(self, value):
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("expected a JSON object")
+        return value
+
+
+json_object = JsonObject()
+
+
+class Event(Base):
+    """A state transition (radar.db.events.event_as_dict gives its fields)."""
+
+    id = int
+    type = text
+    severity = text
+    title = text
+    system = text
+    project = text
+    product = text
+    release = text
+    service = text
+    environment = text
+    url = text
+    data = json_object
+    occurred_at = dt.datetime
+
+
+RESPONSE_TYPES += [Event]
 
 
 def with_status(obj, status_code):

@@ -11,11 +11,11 @@
           var params = {};
           if ($location.search().source) { params.source = $location.search().source; }
           return api.get('changes/' + api.enc(vm.number), params).then(function (c) {
-            var names = {};
+            var names = {};  // system key -> display name
             c.patchsets.forEach(function (ps) {
               ps.bySystem = {};
               (ps.reports || []).forEach(function (r) {
-                names[r.system] = true;
+                names[r.system] = r.system_name || r.system;
                 (ps.bySystem[r.system] = ps.bySystem[r.system] || []).push(r);
               });
               ps.rechecksBySystem = {};
@@ -25,6 +25,7 @@
               });
             });
             vm.systems = Object.keys(names).sort();
+            vm.systemNames = names;
             vm.patchsets = c.patchsets.slice().reverse();  // newest first
             return c;
           });
