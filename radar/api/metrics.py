@@ -6,6 +6,11 @@
   (GREEN, YELLOW, RED, SILENT, UNKNOWN), 0 for the others.
 * radar_ci_system_success_rate{system}, radar_ci_system_coverage{system}:
   over the default window (the last [api] default_window_days).
+* radar_deployments_total{service,environment,wave,result}: finished
+  deployments (all time; IN_PROGRESS ones are not counted) of the services
+  that started a deployment in the last 90 days, so the label set stays
+  bounded by the services in use. A deployment later marked ROLLED_BACK
+  moves from the SUCCEEDED to the ROLLED_BACK series.
 * radar_collector_last_success_timestamp_seconds{source},
   radar_collector_errors_total{source}, radar_collector_stale{source}.
 * radar_release_task_status{release,task,status}: 1 for the task's current
@@ -20,6 +25,7 @@ Under gunicorn with several workers, `radar-api` sets
 PROMETHEUS_MULTIPROC_DIR so the request metrics of every worker are summed.
 """
 
+import datetime
 import logging
 import os
 import re
@@ -32,11 +38,14 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from radar.common import timeutils
 from radar.db import api as db_api
+from radar.db import deployments as db_deploy
 
 LOG = logging.getLogger(__name__)
 
 HEALTH_STATES = ("GREEN", "YELLOW", "RED", "SILENT", "UNKNOWN")
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+# radar_deployments_total keeps the services that deployed in this many days.
+DEPLOYMENT_DAYS = 90
 SYSTEM_SUBRESOURCES = ("series", "missed", "jobs", "reports", "badge.svg")
 _ROUTES = [
     (re.compile(r"^/?$"), "/"),
@@ -55,6 +64,8 @@ _ROUTES = [
     (re.compile(r"^/v1/releases/[^/]+/tasks/[^/]+/?$"),
      "/v1/releases/{{version}}/tasks/{{task}}"),
     (re.compile(r"^/v1/releases/[^/]+/?$"), "/v1/releases/{{version}}"),
+    (re.compile(r"^/v1/(deployments|deployments/waves|dora)/?$"), "/v1/{0}"),
+    (re.compile(r"^/v1/deployments/[^/]+/?$"), "/v1/deployments/{{id}}"),
     (re.compile(r"^/v1/changes/[^/]+/?$"), "/v1/changes/{{number}}"),
     (re.compile(r"^/v1/projects/.+$"), "/v1/projects/{{name}}"),
 ]
@@ -138,11 +149,22 @@ class Metrics:
             labels=["source"])
         stale = GaugeMetricFamily(
             "radar_collector_stale", "1 when the source's data is stale.", labels=["source"])
-        families = [reports, health, rate, coverage, last_success, errors, stale]
+        deployments = CounterMetricFamily(
+            "radar_deployments", "Finished deployments by service, environment, wave and "
+            "result (services that deployed in the last %d days)." % DEPLOYMENT_DAYS,
+            labels=["service", "environment", "wave", "result"])
+        events = CounterMetricFamily(
+            "radar_events", "Events (state transitions) stored, by type.", labels=["type"])
+        families = [reports, health, rate, coverage, last_success, errors, stale,
+                    deployments]
         session = self.sessionmaker()
         try:
             for system, result, count in db_api.report_totals(session):
                 reports.add_metric([system, result], count)
+            since = timeutils.utcnow() - datetime.timedelta(days=DEPLOYMENT_DAYS)
+            for service, env, wave, result, count in db_deploy.deployment_totals(session,
+                                                                                 since):
+                deployments.add_metric([service, env or "", wave or "", result], count)
             for row in db_api.collector_list(session):
                 if row["last_success_at"] is not None:
                     last_success.add_metric([row["name"]],

@@ -238,11 +238,71 @@ def _paths():
         "Per source: last collection, last error, lag, staleness", [FORMAT],
         dict(_ok(_list("CollectorSource"), csv=True, total=True), **_errors()),
         ["collector"], op_id="collector")}
+    _deployment_paths(p)
     p["/metrics"] = {"get": _op("Prometheus metrics", [], {"200": {
         "description": "Prometheus text exposition",
         "content": {"text/plain": {"schema": {"type": "string"}}}}}, ["meta"],
         op_id="metrics")}
     return p
+
+
+DEPLOY_RESULTS = ("IN_PROGRESS", "SUCCEEDED", "FAILED", "ROLLED_BACK", "SUPERSEDED")
+
+
+def _deployment_paths(p):
+    """/v1/deployments and /v1/dora (issue 6); writes need a 'write' token."""
+    tags = ["deployments"]
+    service = _q("service", "Only this service.")
+    environment = _q("environment", "Only this environment.",
+                     {"type": "string", "maxLength": 64})
+    deploy_id = _path("id", "radar's deployment id (a number) or, for a pushed deployment, "
+                            "the caller's own id.")
+    p["/v1/deployments"] = {
+        "get": _op(
+            "Deployments, newest first (by started_at); 'since'/'until' bound started_at",
+            [service, environment,
+             _q("wave", "Only this wave (canary, blue, green...).",
+                {"type": "string", "maxLength": 64}),
+             _q("result", "Only deployments with this result.",
+                {"type": "string", "enum": list(DEPLOY_RESULTS)}),
+             _q("version", "Only this version."),
+             _q("since", "Only deployments started at or after this time.", TIME),
+             _q("until", "Only deployments started before this time.", TIME),
+             LIMIT, _q("marker", "Id of the last deployment of the previous page.",
+                       {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}), FORMAT],
+            dict(_ok(_list("Deployment"), csv=True, total=True), **_errors()), tags,
+            op_id="listDeployments"),
+        "post": _op(
+            "Record a deployment (source 'api'; 'id' is the caller's unique id, a uuid "
+            "when absent); 'result' defaults to IN_PROGRESS",
+            [], dict(_ok(_ref("DeploymentDetail"), status="201", description="Created"),
+                     **_errors("401", "403", "409", "413", "415")),
+            tags, body="DeploymentInput", secured="write", op_id="createDeployment"),
+    }
+    p["/v1/deployments/waves"] = {"get": _op(
+        "Rollouts per service, environment and version with their waves, newest first",
+        [service, environment] + WINDOW,
+        dict(_ok(_list("Rollout"), total=True), **_errors()), tags, op_id="deploymentWaves")}
+    p["/v1/deployments/{id}"] = {
+        "get": _op("One deployment with its history", [deploy_id],
+                   dict(_ok(_ref("DeploymentDetail")), **_errors()), tags,
+                   op_id="getDeployment"),
+        "patch": _op("Report progress or the result; a final result may only move from "
+                     "SUCCEEDED to ROLLED_BACK (else 409)", [deploy_id],
+                     dict(_ok(_ref("DeploymentDetail")),
+                          **_errors("401", "403", "409", "413", "415")),
+                     tags, body="DeploymentUpdate", secured="write",
+                     op_id="updateDeployment"),
+    }
+    p["/v1/dora"] = {"get": _op(
+        "DORA metrics of production deployments (doc: deployments.rst); default window "
+        "the last [dora] default_window_days (90)",
+        [service, _q("environment", "Count this environment as production (default: [dora] "
+                                    "production_environments).",
+                     {"type": "string", "maxLength": 64}),
+         _q("since", "Start of the window (inclusive).", TIME),
+         _q("until", "End of the window (exclusive); default: now.", TIME)],
+        dict(_ok(_ref("DoraReport")), **_errors()), ["dora"], op_id="dora")}
 
 
 ERROR_SCHEMA = {

@@ -12,6 +12,10 @@ OPTS = [
     cfg.ListOpt("wave_order", default=["canary", "blue", "green"],
                 help="Order of the rollout waves in /v1/deployments/waves; waves not "
                      "listed follow in alphabetical order."),
+    cfg.IntOpt("min_deployments", default=5, min=1,
+               help="Fewest finished production deployments in the window for a "
+                    "change failure rate; with fewer it is null, with a note (a rate "
+                    "over one or two deployments says little)."),
     cfg.IntOpt("default_window_days", default=90, min=7,
                help="Days covered by /v1/dora when the client gives no 'since' "
                     "(DORA looks at months, not days)."),

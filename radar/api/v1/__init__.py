@@ -8,6 +8,8 @@ from radar.api.v1 import base, types
 from radar.api.v1.changes import ChangesController
 from radar.api.v1.collector import CollectorController
 from radar.api.v1.compare import CompareController
+from radar.api.v1.deployments import DeploymentsController
+from radar.api.v1.dora import DoraController
 from radar.api.v1.operators import OperatorsController
 from radar.api.v1.projects import ProjectsController
 from radar.api.v1.releases import ReleasesController
@@ -16,7 +18,7 @@ from radar.api.v1.systems import SystemsController
 from radar.common import exception
 
 RESOURCES = ("systems", "projects", "changes", "reports", "operators", "compare",
-             "collector", "releases")
+             "collector", "releases", "deployments", "dora")
 
 
 class V1Controller(base.Resource):
@@ -34,6 +36,8 @@ class V1Controller(base.Resource):
             "operators": OperatorsController(),
             "compare": CompareController(),
             "collector": CollectorController(),
+            "deployments": DeploymentsController(),
+            "dora": DoraController(),
             "releases": ReleasesController(),
         }
 
