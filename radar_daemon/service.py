@@ -16,7 +16,7 @@ from radar.ci.identity import Identity
 from radar.common import exception, timeutils
 from radar.conf import gerrit as gerrit_conf
 from radar.db import api as db_api
-from radar_daemon import ingest, release_bindings
+from radar_daemon import events, ingest, release_bindings
 from radar_daemon.sources import file_source, gerrit_rest
 
 LOG = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Collector:
                                                                   os.getpid())
         self.identity = Identity(conf)
         self._ingesters = {}
+        self.detector = events.Detector(conf, engine)
 
     def _ingester(self, source):
         ing = self._ingesters.get(source.name)
@@ -71,7 +72,16 @@ class Collector:
             if self.stop_event.is_set():
                 break
             outcome[source.name] = self._collect(source)
+        if not self.stop_event.is_set():
+            self._detect_events()
         return outcome
+
+    def _detect_events(self):
+        """Turn this cycle's state transitions into events (radar_daemon.events)."""
+        try:
+            self.detector.run()
+        except Exception:  # noqa: BLE001 - detection never stops collection
+            LOG.exception("event detection failed")
 
     def _refresh_group(self):
         for source in self.sources:

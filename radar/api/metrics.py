@@ -17,6 +17,8 @@
   status (NOT_STARTED, IN_PROGRESS, PASS, FAIL), 0 for the others, for the
   releases not done or updated in the last RELEASE_DAYS days (bounded);
   radar_releases{status,done}: releases by status (GREEN, RED) and done.
+* radar_events_total{type}: events stored, per type (the fixed list of
+  radar.db.events.TYPES, every one present).
 * radar_api_requests_total{method,route,status} and
   radar_api_request_duration_seconds{method,route}: route is the endpoint's
   template (/v1/systems/{id}), never the raw path.
@@ -39,6 +41,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from radar.common import timeutils
 from radar.db import api as db_api
 from radar.db import deployments as db_deploy
+from radar.db import events as db_events
 
 LOG = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ _ROUTES = [
     (re.compile(r"^/v1/releases/[^/]+/?$"), "/v1/releases/{{version}}"),
     (re.compile(r"^/v1/(deployments|deployments/waves|dora)/?$"), "/v1/{0}"),
     (re.compile(r"^/v1/deployments/[^/]+/?$"), "/v1/deployments/{{id}}"),
+    (re.compile(r"^/v1/events/?$"), "/v1/events"),
+    (re.compile(r"^/v1/events\.atom/?$"), "/v1/events.atom"),
     (re.compile(r"^/v1/changes/[^/]+/?$"), "/v1/changes/{{number}}"),
     (re.compile(r"^/v1/projects/.+$"), "/v1/projects/{{name}}"),
 ]
@@ -155,8 +160,10 @@ class Metrics:
             labels=["service", "environment", "wave", "result"])
         events = CounterMetricFamily(
             "radar_events", "Events (state transitions) stored, by type.", labels=["type"])
+        events = CounterMetricFamily(
+            "radar_events", "Events (state transitions) stored, by type.", labels=["type"])
         families = [reports, health, rate, coverage, last_success, errors, stale,
-                    deployments]
+                    deployments, events]
         session = self.sessionmaker()
         try:
             for system, result, count in db_api.report_totals(session):
@@ -172,6 +179,8 @@ class Metrics:
                 errors.add_metric([row["name"]], row["failures"] or 0)
                 stale.add_metric([row["name"]], 1.0 if collector_is_stale(self.conf, row) else 0.0)
             families += release_families(session)
+            for type_, count in db_events.event_counts(session).items():
+                events.add_metric([type_], count)
             for summary in self._summaries(session):
                 name = summary["name"]
                 for state in HEALTH_STATES:

@@ -195,9 +195,13 @@ class ApiMiddleware:
                 len(offers) == 1 or offers[0][1] > offers[1][1])
         environ["radar.want_csv"] = want_csv
         environ["radar.query_pairs"] = kept
-        # The only non-JSON resource the app renders is the badge.
-        environ["HTTP_ACCEPT"] = ("image/svg+xml" if path.endswith("/badge.svg")
-                                  else "application/json")
+        # The only non-JSON resources the app renders: the badge and the Atom feed.
+        if path.endswith("/badge.svg"):
+            environ["HTTP_ACCEPT"] = "image/svg+xml"
+        elif path.rstrip("/") == "/v1/events.atom":
+            environ["HTTP_ACCEPT"] = "application/atom+xml"
+        else:
+            environ["HTTP_ACCEPT"] = "application/json"
         if environ.get("REQUEST_METHOD") in WRITE_METHODS:
             self._check_body(environ)
         else:

@@ -239,6 +239,7 @@ def _paths():
         dict(_ok(_list("CollectorSource"), csv=True, total=True), **_errors()),
         ["collector"], op_id="collector")}
     _deployment_paths(p)
+    _event_paths(p)
     p["/metrics"] = {"get": _op("Prometheus metrics", [], {"200": {
         "description": "Prometheus text exposition",
         "content": {"text/plain": {"schema": {"type": "string"}}}}}, ["meta"],
@@ -303,6 +304,42 @@ def _deployment_paths(p):
          _q("since", "Start of the window (inclusive).", TIME),
          _q("until", "End of the window (exclusive); default: now.", TIME)],
         dict(_ok(_ref("DoraReport")), **_errors()), ["dora"], op_id="dora")}
+
+
+def _event_paths(p):
+    """/v1/events and its Atom feed (issue 7; doc: events.rst)."""
+    from radar.db import events as db_events
+
+    def one_or_more(values):
+        alt = "|".join(v.replace(".", "\\.") for v in values)
+        return {"type": "string", "maxLength": 255,
+                "pattern": "^(%s)(,(%s))*$" % (alt, alt)}
+
+    filters = [
+        _q("type", "Only these event types (comma-separated): %s."
+           % ", ".join(db_events.TYPES), one_or_more(db_events.TYPES)),
+        _q("system", "Only events of this CI system (id or name)."),
+        _q("project", "Only events of this Gerrit project."),
+        _q("product", "Only events of this product's releases (e.g. 4.19)."),
+        _q("release", "Only events of this release version."),
+        _q("service", "Only events of this deployed service."),
+        _q("severity", "Only these severities (comma-separated): info, warning, critical.",
+           one_or_more(db_events.SEVERITIES)),
+        _q("since", "Only events that occurred at or after this time.", TIME),
+        _q("until", "Only events that occurred before this time.", TIME),
+        LIMIT,
+        _q("marker", "Id of the last event of the previous page.",
+           {"type": "integer", "minimum": 1}),
+    ]
+    p["/v1/events"] = {"get": _op(
+        "Events (state transitions), newest first", filters + [FORMAT],
+        dict(_ok(_list("Event"), csv=True, total=True), **_errors()), ["events"],
+        op_id="listEvents")}
+    p["/v1/events.atom"] = {"get": _op(
+        "The same events as an Atom 1.0 feed, newest first", filters,
+        dict({"200": {"description": "Atom 1.0 feed",
+                      "content": {"application/atom+xml": {"schema": {"type": "string"}}}}},
+             **_errors()), ["events"], op_id="eventsFeed")}
 
 
 ERROR_SCHEMA = {

@@ -10,6 +10,7 @@ from radar.api.v1.collector import CollectorController
 from radar.api.v1.compare import CompareController
 from radar.api.v1.deployments import DeploymentsController
 from radar.api.v1.dora import DoraController
+from radar.api.v1.events import EventsController, EventsFeedController
 from radar.api.v1.operators import OperatorsController
 from radar.api.v1.projects import ProjectsController
 from radar.api.v1.releases import ReleasesController
@@ -18,7 +19,7 @@ from radar.api.v1.systems import SystemsController
 from radar.common import exception
 
 RESOURCES = ("systems", "projects", "changes", "reports", "operators", "compare",
-             "collector", "releases", "deployments", "dora")
+             "collector", "releases", "deployments", "dora", "events")
 
 
 class V1Controller(base.Resource):
@@ -39,6 +40,8 @@ class V1Controller(base.Resource):
             "deployments": DeploymentsController(),
             "dora": DoraController(),
             "releases": ReleasesController(),
+            "events": EventsController(),
+            "events.atom": EventsFeedController(),
         }
 
     @base.expose(types.V1Document)
