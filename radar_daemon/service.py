@@ -15,9 +15,11 @@ import threading
 from radar.ci.identity import Identity
 from radar.common import exception, timeutils
 from radar.conf import gerrit as gerrit_conf
+from radar.conf import kubernetes as kubernetes_conf
 from radar.db import api as db_api
 from radar_daemon import events, ingest, release_bindings
 from radar_daemon.sources import file_source, gerrit_rest
+from radar_daemon.sources import kubernetes as kubernetes_source
 
 LOG = logging.getLogger(__name__)
 
@@ -36,6 +38,16 @@ def build_sources(conf, stop_event=None):
             sources.append(gerrit_rest.GerritRestSource(name, opts, **kwargs))
         else:
             sources.append(file_source.FileSource(name, opts, conf.daemon.batch_size))
+    for name in conf.kubernetes.sources:
+        opts = kubernetes_conf.register_source_opts(conf, name)
+        try:
+            api = kubernetes_source.api_client(opts)
+        except exception.ConfigError as exc:
+            # No cluster to talk to is a deployment choice, not a crash.
+            LOG.warning("kubernetes source %s disabled: %s", name, exc)
+            continue
+        sources.append(kubernetes_source.KubernetesSource(
+            name, opts, api, stop_event=stop_event, batch_size=conf.daemon.batch_size))
     return sources
 
 
@@ -53,6 +65,9 @@ class Collector:
 
     def _ingester(self, source):
         ing = self._ingesters.get(source.name)
+        if ing is None and hasattr(source, "writer"):
+            # Not CI records (e.g. Kubernetes rollouts): the source brings its writer.
+            ing = self._ingesters[source.name] = source.writer(self.engine)
         if ing is None:
             opts = getattr(source, "opts", None)
             ing = ingest.Ingester(self.conf, self.engine, source.name,

@@ -5,11 +5,22 @@ import logging
 from oslo_config import cfg
 
 from radar.common import exception
-from radar.conf import (api, ci, daemon, database, default, dora, gerrit, notifications,
-                        releases, stats)
+from radar.conf import (
+    api,
+    ci,
+    daemon,
+    database,
+    default,
+    dora,
+    gerrit,
+    kubernetes,
+    notifications,
+    releases,
+    stats,
+)
 
-MODULES = (default, api, ci, daemon, database, dora, gerrit, notifications, releases,
-           stats)
+MODULES = (default, api, ci, daemon, database, dora, gerrit, kubernetes, notifications,
+           releases, stats)
 
 
 def new_conf():
@@ -31,6 +42,8 @@ def load(argv=None, conf=None, prog=None, default_config_files=None):
              default_config_files=default_config_files)
         for name in conf.gerrit.sources:
             gerrit.register_source_opts(conf, name)
+        for name in conf.kubernetes.sources:
+            kubernetes.register_source_opts(conf, name)
         check(conf)
     except (cfg.Error, ValueError) as exc:
         raise exception.ConfigError("configuration error: %s" % exc) from None
@@ -59,6 +72,12 @@ def check(conf):
             raise exception.ConfigError(
                 "configuration error: [gerrit:%s] paths is required for a "
                 "files source" % name)
+    both = set(conf.gerrit.sources) & set(conf.kubernetes.sources)
+    if both:
+        # Sources share one name space (collector state, leases).
+        raise exception.ConfigError(
+            "configuration error: source names used by both [gerrit] and "
+            "[kubernetes]: %s" % ", ".join(sorted(both)))
     releases.check(conf)
 
 

@@ -1,7 +1,18 @@
 """list_opts() for oslo-config-generator (DEFAULT first, then alphabetical)."""
 
-from radar.conf import (api, ci, daemon, database, default, dora, gerrit, notifications,
-                        releases, stats)
+from radar.conf import (
+    api,
+    ci,
+    daemon,
+    database,
+    default,
+    dora,
+    gerrit,
+    kubernetes,
+    notifications,
+    releases,
+    stats,
+)
 
 
 def list_opts():
@@ -14,6 +25,8 @@ def list_opts():
         ("dora", dora.OPTS),
         ("gerrit", gerrit.OPTS),
         ("gerrit:example", gerrit.SOURCE_OPTS),
+        ("kubernetes", kubernetes.OPTS),
+        ("kubernetes:example", kubernetes.SOURCE_OPTS),
         ("notifications", notifications.OPTS),
         ("releases", releases.OPTS),
         ("stats", stats.OPTS),
