@@ -238,6 +238,7 @@ def _paths():
         "Per source: last collection, last error, lag, staleness", [FORMAT],
         dict(_ok(_list("CollectorSource"), csv=True, total=True), **_errors()),
         ["collector"], op_id="collector")}
+    _subscription_paths(p)
     _deployment_paths(p)
     _event_paths(p)
     p["/metrics"] = {"get": _op("Prometheus metrics", [], {"200": {
@@ -340,6 +341,52 @@ def _event_paths(p):
         dict({"200": {"description": "Atom 1.0 feed",
                       "content": {"application/atom+xml": {"schema": {"type": "string"}}}}},
              **_errors()), ["events"], op_id="eventsFeed")}
+
+
+def _subscription_paths(p):
+    """/v1/subscriptions (issue 7): every operation needs a token."""
+    marker = _q("marker", "Id of the last item of the previous page.",
+                {"type": "integer", "minimum": 0})
+    sub_id = _path("id", "Subscription id.", {"type": "integer", "minimum": 1,
+                                              "maximum": 2**31 - 1})
+    tags = ["subscriptions"]
+    p["/v1/subscriptions"] = {
+        "get": _op("Subscriptions of this token (every one for an admin token)",
+                   [LIMIT, marker],
+                   dict(_ok(_list("Subscription"), total=True), **_errors("401", "403")),
+                   tags, secured="write", op_id="listSubscriptions"),
+        "post": _op("Subscribe to events: a webhook, a Slack incoming webhook or an "
+                    "e-mail address; a webhook's secret is in this answer only", [],
+                    dict(_ok(_ref("Subscription"), status="201", description="Created"),
+                         **_errors("401", "403", "413", "415")),
+                    tags, body="SubscriptionInput", secured="write",
+                    op_id="createSubscription"),
+    }
+    p["/v1/subscriptions/{id}"] = {
+        "get": _op("One subscription, with its delivery counts", [sub_id],
+                   dict(_ok(_ref("Subscription")), **_errors("401", "403")), tags,
+                   secured="write", op_id="getSubscription"),
+        "delete": _op("Remove a subscription, its queue and its delivery log", [sub_id],
+                      dict({"204": {"description": "Deleted"}}, **_errors("401", "403")),
+                      tags, secured="write", op_id="deleteSubscription"),
+    }
+    p["/v1/subscriptions/{id}/test"] = {"post": _op(
+        "Send a sample event (type radar.test) now; not queued, not retried", [sub_id],
+        dict(_ok(_ref("SubscriptionTestResult")), **_errors("401", "403")), tags,
+        secured="write", op_id="testSubscription")}
+    p["/v1/subscriptions/{id}/resume"] = {"post": _op(
+        "Resume a paused subscription; what queued meanwhile is due at once", [sub_id],
+        dict(_ok(_ref("Subscription")), **_errors("401", "403")), tags,
+        secured="write", op_id="resumeSubscription")}
+    p["/v1/subscriptions/{id}/deliveries"] = {"get": _op(
+        "The delivery log: one item per event, newest first, with every attempt",
+        [sub_id, _q("status", "Only deliveries in this state.",
+                    {"type": "string", "enum": list(DELIVERY_STATES)}), LIMIT, marker],
+        dict(_ok(_list("SubscriptionDelivery"), total=True), **_errors("401", "403")),
+        tags, secured="write", op_id="listSubscriptionDeliveries")}
+
+
+DELIVERY_STATES = ("PENDING", "DELIVERED", "FAILED")
 
 
 ERROR_SCHEMA = {

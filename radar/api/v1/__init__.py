@@ -15,11 +15,12 @@ from radar.api.v1.operators import OperatorsController
 from radar.api.v1.projects import ProjectsController
 from radar.api.v1.releases import ReleasesController
 from radar.api.v1.reports import ReportsController
+from radar.api.v1.subscriptions import SubscriptionsController
 from radar.api.v1.systems import SystemsController
 from radar.common import exception
 
 RESOURCES = ("systems", "projects", "changes", "reports", "operators", "compare",
-             "collector", "releases", "deployments", "dora", "events")
+             "collector", "releases", "deployments", "dora", "events", "subscriptions")
 
 
 class V1Controller(base.Resource):
@@ -42,6 +43,7 @@ class V1Controller(base.Resource):
             "releases": ReleasesController(),
             "events": EventsController(),
             "events.atom": EventsFeedController(),
+            "subscriptions": SubscriptionsController(),
         }
 
     @base.expose(types.V1Document)

@@ -371,7 +371,9 @@ class SubscriptionInput(Base):
     name = text
     kind = text
     target = text
-    filters = SubscriptionFilters
+    # A dict, not SubscriptionFilters: WSME fails with a 500 on a nested
+    # object given as a list. Keys are checked by the controller.
+    filters = wtypes.DictType(text, [text])
     secret = text
 
 
