@@ -69,3 +69,37 @@ def loaded(drv):
         "return http.pendingRequests.length === 0 && "
         "!document.querySelector('.state.loading') && "
         "!!document.querySelector('#main h1');")
+
+
+def long_duration(s):
+    """delivery.js duration(): days beyond two days (release tasks, deployments)."""
+    if s is None:
+        return DASH
+    if s < 7200:
+        return duration(s)
+    if s < 172800:
+        return "%.1f h" % (s / 3600)
+    return "%.1f d" % (s / 86400)
+
+
+def dora_value(m):
+    """delivery.js doraValue(): a DORA metric's value in its unit."""
+    if m.get("value") is None:
+        return DASH
+    unit = (m.get("unit") or "").lower()
+    if unit in ("s", "seconds", "second"):
+        return long_duration(m["value"])
+    if unit in ("ratio", "fraction"):
+        return "%.1f%%" % (m["value"] * 100 + 0.0)
+    if unit in ("%", "percent"):
+        return "%.1f%%" % m["value"]
+    value = round_half_up(m["value"] * 100) / 100
+    text = ("%d" % value) if value == int(value) else repr(value)
+    return text + (" " + unit.replace("_", " ") if unit else "")
+
+
+def no_page_overflow(drv):
+    """The page does not scroll sideways (wide tables scroll in their own box)."""
+    width = drv.execute_script("return document.documentElement.clientWidth")
+    scroll = drv.execute_script("return document.documentElement.scrollWidth")
+    return scroll <= width + 1, scroll, width

@@ -59,8 +59,11 @@ def broken():
 
 @pytest.mark.parametrize("route, name", [
     ("/", "overview"), ("/system/jenkins", "system"), ("/change/92468", "change"),
+    ("/releases", "releases"), ("/release/4.19.1", "release"), ("/deployments", "deployments"),
 ])
 def test_failing_api_shows_error_state(broken, driver, route, name):
+    # A new document: a hash change alone would leave the previous page's error on screen.
+    driver.get("about:blank")
     driver.get(broken + "/#" + route + query(WINDOW))
     error = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".state.error"),
                      what="the error state")

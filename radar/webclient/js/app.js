@@ -21,6 +21,13 @@
                                     controllerAs: 'vm'})
           .when('/compare', {templateUrl: tpl('compare'), controller: 'CompareController',
                              controllerAs: 'vm'})
+          .when('/releases', {templateUrl: tpl('releases'), controller: 'ReleaseListController',
+                              controllerAs: 'vm', reloadOnSearch: false})
+          .when('/release/:version', {templateUrl: tpl('release'), controller: 'ReleaseController',
+                                      controllerAs: 'vm', reloadOnSearch: false})
+          .when('/deployments', {templateUrl: tpl('deployments'),
+                                 controller: 'DeploymentsController', controllerAs: 'vm',
+                                 reloadOnSearch: false})
           .otherwise({templateUrl: tpl('notfound')});
       }])
     .run(['$rootScope', '$window', function ($rootScope, $window) {

@@ -21,6 +21,15 @@
                 function (resp) { throw new Error(describe(resp)); });
       }
 
+      /* A list and its X-Total-Count (how many match in all, beyond this page). */
+      function list(path, params) {
+        return $http.get('v1/' + path, {params: params || {}, timeout: 30000})
+          .then(function (resp) {
+            var total = parseInt(resp.headers('X-Total-Count'), 10);
+            return {items: resp.data, total: isNaN(total) ? resp.data.length : total};
+          }, function (resp) { throw new Error(describe(resp)); });
+      }
+
       /* since/until/project from the URL (only those given). */
       function window(extra, withProject) {
         var s = $location.search(), out = {};
@@ -32,7 +41,7 @@
 
       function enc(name) { return encodeURIComponent(name); }
 
-      return {get: get, window: window, enc: enc};
+      return {get: get, list: list, window: window, enc: enc};
     }])
 
     /* loading / error / data state for one page section. */
