@@ -65,8 +65,13 @@ def release_url(version):
     return "#/release/%s" % _q(version)
 
 
-def deployment_url(deployment_id):
-    return "#/deployment/%d" % deployment_id
+def deployment_url(service, environment):
+    """The deployments page scoped to the service (and environment): no page per
+    deployment exists; the event's data names the deployment."""
+    query = "service=%s" % _q(service)
+    if environment:
+        query += "&environment=%s" % _q(environment)
+    return "#/deployments?%s" % query
 
 
 def _iso(value):
@@ -394,5 +399,5 @@ class Detector:
                 "deployment_url": row["url"], "deployment_event_id": row["id"]}
         return {"type": type_, "severity": db_events.CRITICAL, "title": title,
                 "service": row["service"], "environment": row["environment"],
-                "url": deployment_url(row["deployment_id"]), "data": data,
+                "url": deployment_url(row["service"], row["environment"]), "data": data,
                 "occurred_at": row["at"]}

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import webtest
 
 from radar.api import app as api_app
+from radar.api import openapi
 from radar.db import deployments as db_deploy
 from radar.db import engine as db_engine
 from radar.db import events as db_events
@@ -23,6 +24,7 @@ from radar.db import models
 from radar_daemon import events as detector_mod
 from radar_daemon import service
 from tests.functional.api.conftest import ACME, change, ci_message, load
+from tests.functional.api.test_openapi import check
 
 UTC = dt.UTC
 # The detector is given its clock; data sits well inside the coverage lookback.
@@ -247,6 +249,7 @@ def test_release_and_deployment_events(ev_conf, engine):
     assert events[0]["data"]["from_status"] == "IN_PROGRESS"
     assert events[5]["title"] == "Deployment of web 1.2 to prod (wave canary) failed: crash loop"
     assert events[5]["environment"] == "prod" and events[5]["data"]["uid"] == "d1"
+    assert events[5]["url"] == "#/deployments?service=web&environment=prod"
 
 
 def test_event_create_is_idempotent(engine):
@@ -310,6 +313,10 @@ def test_list_filters_and_pages(feed_app):
     assert types(service="web") == ["deployment.failed"]
     assert types(since=(t0 + H).isoformat(), until=(t0 + 3 * H).isoformat()) == [
         "deployment.failed", "release.task_failed"]
+    doc = openapi.document()
+    check(resp, doc, "/v1/events")
+    check(app.get("/v1/events.atom"), doc, "/v1/events.atom")
+    check(app.get("/v1/events", params={"type": "x"}, expect_errors=True), doc, "/v1/events")
     page = app.get("/v1/events", params={"limit": 2})
     rest = app.get("/v1/events", params={"limit": 2, "marker": page.json[-1]["id"]})
     assert [i["id"] for i in page.json + rest.json] == [i["id"] for i in items]

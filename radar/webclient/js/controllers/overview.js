@@ -1,11 +1,21 @@
-/* Overview: every CI system's health over the window, sortable and filterable. */
+/* Overview: every CI system's health over the window, sortable and filterable;
+   the newest events. */
 (function () {
   'use strict';
 
+  // Event severity -> symbol and word (shown together: never by colour alone).
+  var SEVERITIES = {
+    critical: {symbol: '\u2717', label: 'critical'},
+    warning: {symbol: '\u26a0', label: 'warning'},
+    info: {symbol: '\u2713', label: 'info'}
+  };
+
   angular.module('radar')
+    .constant('SEVERITIES', SEVERITIES)
     .controller('OverviewController', ['$scope', '$location', 'api', 'Loader', 'windowFilter',
-      'DEFINITIONS', 'sparkline',
-      function ($scope, $location, api, Loader, windowFilter, DEFINITIONS, sparkline) {
+      'DEFINITIONS', 'sparkline', 'SEVERITIES',
+      function ($scope, $location, api, Loader, windowFilter, DEFINITIONS, sparkline,
+                SEVERITIES) {
         var vm = this;
         vm.defs = DEFINITIONS;
         vm.wf = windowFilter;
@@ -46,6 +56,18 @@
           });
         });
 
+        // The events stream: the newest events, whatever the window.
+        var EVENTS_SHOWN = 20;
+        vm.severities = SEVERITIES;
+        vm.events = new Loader(function () {
+          return api.get('events', {limit: EVENTS_SHOWN});
+        });
+        /* The subject's page inside this app (the API gives an absolute link). */
+        vm.eventLink = function (e) {
+          var i = (e.url || '').indexOf('#/');
+          return i >= 0 ? e.url.slice(i) : e.url;
+        };
+
         vm.sortKey = function () { return vm.sort.replace(/^-/, ''); };
         vm.sortDesc = function () { return vm.sort.charAt(0) === '-'; };
         vm.ariaSort = function (key) {
@@ -84,6 +106,7 @@
 
         readUrl();
         vm.systems.load();
+        vm.events.load();
         var lastWindow = windowFilter.query();
         $scope.$on('$routeUpdate', function () {
           readUrl();
@@ -92,6 +115,9 @@
             vm.systems.load();
           }
         });
-        $scope.$on('radar:refresh', function () { vm.systems.load(true); });
+        $scope.$on('radar:refresh', function () {
+          vm.systems.load(true);
+          vm.events.load(true);
+        });
       }]);
 })();
