@@ -126,6 +126,8 @@ class KubernetesSource:
             func, args, kwargs = self._call(key, **kwargs)
             try:
                 resp = func(*args, **kwargs)
+            except urllib3.exceptions.HTTPError as exc:
+                raise _unreachable(self.name, exc) from None
             except client.ApiException as exc:
                 if exc.status == 410 and token:
                     # The snapshot expired between pages: start the list over.
@@ -191,9 +193,10 @@ class KubernetesSource:
         done = threading.Event()
         threading.Thread(target=self._stop_watch, args=(w, done, seconds), daemon=True,
                          name="kube-watch-stop-%s" % self.name).start()
-        pending, last_commit = [], time.monotonic()
+        pending, last_commit, received = [], time.monotonic(), 0
         try:
             for event in w.stream(func, *args, **kwargs):
+                received += 1
                 kind, obj = event["type"], event["raw_object"]
                 at = timeutils.utcnow()
                 if kind in ("ADDED", "MODIFIED"):
@@ -211,10 +214,17 @@ class KubernetesSource:
             if exc.status == 410:
                 raise _Relist() from None
             raise _api_error(self.name, exc) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
+            # Cut mid-stream (a proxy, a restarting API server): resume from
+            # the last version received; pause first if it gave us nothing.
             if not self.stop_event.is_set():
                 LOG.info("source %s: watch of %s dropped (%s); resuming from %s",
                          self.name, key, exc, state["rv"][key])
+                if not received:
+                    self.stop_event.wait(min(1.0, seconds))
+        except urllib3.exceptions.HTTPError as exc:
+            if not self.stop_event.is_set():
+                raise _unreachable(self.name, exc) from None
         finally:
             done.set()
         # What the stream ended on (bookmarks, churn) is committed too.
@@ -227,6 +237,11 @@ class KubernetesSource:
             if self.stop_event.wait(0.1):
                 w.stop()
                 return
+
+
+def _unreachable(name, exc):
+    return exception.SourceError("kubernetes source %s: cannot reach the API server: %s"
+                                 % (name, getattr(exc, "reason", None) or exc))
 
 
 def _api_error(name, exc):

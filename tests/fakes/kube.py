@@ -719,7 +719,7 @@ class Controller:
         obj = self._read(ns, name)
         self.api.patch_namespaced_deployment(
             name, ns, {"metadata": {"annotations": {REVISION: str(revision)}}})
-        spec, status = obj["spec"], dict(obj.get("status") or {})
+        status = dict(obj.get("status") or {})
         status.update(observedGeneration=obj["metadata"]["generation"],
                       replicas=status.get("replicas", 0) or 0, updatedReplicas=0)
         status["conditions"] = [self._condition(
@@ -729,7 +729,6 @@ class Controller:
             status["conditions"].append(self._condition(
                 "Available", "True", "MinimumReplicasAvailable",
                 "Deployment has minimum availability."))
-        del spec
         return self._status(ns, name, status)
 
     def progress(self, ns, name, updated, available, old=None):

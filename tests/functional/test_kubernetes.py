@@ -279,6 +279,32 @@ def test_watch_dropped_and_resumed(collector, api, ctl, engine, kube):
                                            ("IN_PROGRESS", 2, 1), ("SUCCEEDED", 3, 3)]
 
 
+def test_restart_resumes_and_replays_are_harmless(collector, api, ctl, engine, kube):
+    col = collector()
+    cycle(col)
+    create(api)
+    ctl.observe(NS, "web", 1)
+    ctl.progress(NS, "web", 1, 0)
+    cycle(col)
+    before = _state(engine)
+    ctl.progress(NS, "web", 3, 3)
+    ctl.complete(NS, "web")
+    cycle(col)
+    (row,) = rows(engine)
+    steps = history(engine, row["uid"])
+    assert row["result"] == "SUCCEEDED" and len(steps) == 3
+    # A crash after the batch was committed but before its cursor was: the
+    # restarted daemon watches again from the older cursor (no list).
+    with engine.begin() as conn:
+        sid = db_api.source_get_or_create(conn, "k8s", "kubernetes")
+        db_api.collector_state_update(conn, sid, cursor=before)
+    lists, watches = len(_lists(kube)), len(_watches(kube))
+    cycle(collector())
+    assert len(_lists(kube)) == lists and len(_watches(kube)) > watches
+    assert _watches(kube)[watches]["resourceVersion"] == before["rv"][NS]
+    assert rows(engine) == [row] and history(engine, row["uid"]) == steps
+
+
 def _watches(kube):
     return [q for method, _path, q in list(kube.requests) if q.get("watch") == "true"]
 
@@ -369,6 +395,17 @@ def test_stops_at_once_during_a_watch(collector, kube):
     col.stop_event.set()
     thread.join(5)
     assert not thread.is_alive() and time.monotonic() - stopped < 2
+
+
+def test_unreachable_api_server_is_a_recorded_error(collector, engine, kube):
+    col = collector()
+    kube.stop()
+    outcome = col.run_once()["k8s"]
+    assert "cannot reach the API server" in str(outcome)
+    with engine.connect() as conn:
+        sid = db_api.source_get_or_create(conn, "k8s", "kubernetes")
+        state = db_api.collector_state_get(conn, sid)
+    assert state["failures"] == 1 and "cannot reach the API server" in state["last_error"]
 
 
 def test_disabled_without_config(tmp_path, db_url, engine, monkeypatch, caplog):
