@@ -111,6 +111,50 @@ class RadarApp(app.App):
             help="Seconds to wait for the API (default %g)." % radar_client.DEFAULT_TIMEOUT)
         return quiet_parser(parser, self.stderr)
 
+    def run(self, argv):
+        # cliff parses the global options anywhere in argv, so a command's own
+        # option of the same name (release task set ... --url <link>) would be
+        # taken for the API's --url: leave such options to the command.
+        parse = self.parser.parse_known_args
+
+        def parse_known_args(args=None, namespace=None):
+            head, tail = self._command_owned(list(args or []))
+            options, remainder = parse(head, namespace)
+            return options, remainder + tail
+
+        self.parser.parse_known_args = parse_known_args
+        try:
+            return super().run(argv)
+        finally:
+            self.parser.parse_known_args = parse
+
+    def _command_owned(self, args):
+        """(args without the command's options that shadow global ones, those options)."""
+        actions = self.parser._option_string_actions
+        start = 0
+        while start < len(args) and args[start].startswith("-"):
+            action = actions.get(args[start])
+            start += 2 if action is not None and action.nargs != 0 else 1
+        try:
+            factory, name, _ = self.command_manager.find_command(args[start:])
+            command = factory(self, None, cmd_name=name)
+            own = command.get_parser("radar " + name)._option_string_actions
+        except Exception:  # noqa: BLE001 - not a command: cliff reports it as usual
+            return args, []
+        shadowed = set(own) & set(actions) - {"-h", "--help"}
+        head, tail = args[:start], []
+        i = start
+        while i < len(args):
+            option = args[i].split("=", 1)[0]
+            if option in shadowed:
+                takes = "=" not in args[i] and own[option].nargs != 0
+                tail += args[i:i + (2 if takes else 1)]
+                i += 2 if takes else 1
+            else:
+                head.append(args[i])
+                i += 1
+        return head, tail
+
     def configure_logging(self):
         """Console messages go to our own logger only (no root handlers piling
         up when the app runs several times in one process)."""

@@ -205,7 +205,10 @@ def _summary(release, cls=types.ReleaseSummary):
 
 
 def _detail(release):
-    return _summary(release, types.ReleaseDetail)
+    # An object either way: the document's schema (and clients) need not
+    # tell a missing shipment from one not shipped.
+    shipment = release.get("shipment") or {"url": None, "state": None, "shipped": False}
+    return _summary(dict(release, shipment=shipment), types.ReleaseDetail)
 
 
 def _get(version):

@@ -332,3 +332,38 @@ def test_heatmap_list_500_releases_in_two_queries(app, engine):
     release_reads = [s for s in statements if "release" in s]
     assert len(release_reads) == 3, statements
     print("GET /v1/releases 500x9: %.3f s, %d statements" % (elapsed, len(statements)))
+
+
+def test_responses_match_the_openapi_document(app, h):
+    from tests.functional.api.test_openapi import check
+
+    doc = app.get("/v1/openapi.json").json
+    t = "/v1/releases/{version}/tasks/{task}"
+    created = app.put_json("/v1/releases/4.19.1", {"advisories": [{"id": "A"}],
+                                                   "shipment": {"shipped": True}}, headers=h)
+    check(created, doc, "/v1/releases/{version}", "put")
+    for resp in (app.put_json("/v1/releases/4.19.1", {"flow_type": "y"}, headers=h),
+                 app.put_json("/v1/releases/4.19.1", {"builds": 1}, headers=h,
+                              expect_errors=True),
+                 app.put_json("/v1/releases/4.19.1", {}, expect_errors=True)):
+        check(resp, doc, "/v1/releases/{version}", "put")
+    for body in ({"status": "FAIL", "url": "https://x/1", "message": "m"}, {"status": "PASS"},
+                 {"status": "FAIL"}, {"status": "maybe"}):
+        check(app.put_json("/v1/releases/4.19.1/tasks/stage-testing", body, headers=h,
+                           expect_errors=True), doc, t, "put")
+    check(app.put_json("/v1/releases/4.19.1/tasks/nope", {"status": "PASS"}, headers=h,
+                       expect_errors=True), doc, t, "put")
+    for path, template, params in (
+            ("/v1/releases", "/v1/releases", {}),
+            ("/v1/releases", "/v1/releases", {"done": "x"}),
+            ("/v1/releases/4.19.1", "/v1/releases/{version}", {}),
+            ("/v1/releases/4.19.2", "/v1/releases/{version}", {}),
+            ("/v1/releases/tasks/stats", "/v1/releases/tasks/stats", {}),
+            ("/v1/releases/tasks/stats", "/v1/releases/tasks/stats", {"since": "x"})):
+        check(app.get(path, params=params, expect_errors=True), doc, template)
+    metrics = app.get("/metrics").text
+    assert 'radar_release_task_status{release="4.19.1",status="PASS",task="stage-testing"} ' \
+           '1.0' in metrics
+    assert 'radar_release_task_status{release="4.19.1",status="FAIL",task="stage-testing"} ' \
+           '0.0' in metrics
+    assert 'radar_releases{done="false",status="GREEN"} 1.0' in metrics
