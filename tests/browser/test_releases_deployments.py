@@ -135,13 +135,16 @@ def seed_through_api(api):
             if fail:
                 break
 
-    # web: 1.0 rolled out through every wave, 1.1 went half way, 1.2 failed in canary.
-    plan = [("1.0", [("canary", "SUCCEEDED"), ("blue", "SUCCEEDED"), ("green", "SUCCEEDED")]),
-            ("1.1", [("canary", "SUCCEEDED"), ("blue", "IN_PROGRESS")]),
-            ("1.2", [("canary", "FAILED")])]
-    for k, (version, waves) in enumerate(plan):
+    # web: 0.7-0.9 in one wave, 1.0 through every wave, 1.1 half way, 1.2 failed in canary
+    # and 1.3 repaired it an hour later (hours before now).
+    plan = [("0.7", 140, [("canary", "SUCCEEDED")]), ("0.8", 120, [("canary", "SUCCEEDED")]),
+            ("0.9", 100, [("canary", "SUCCEEDED")]),
+            ("1.0", 72, [("canary", "SUCCEEDED"), ("blue", "SUCCEEDED"), ("green", "SUCCEEDED")]),
+            ("1.1", 48, [("canary", "SUCCEEDED"), ("blue", "IN_PROGRESS")]),
+            ("1.2", 24, [("canary", "FAILED")]), ("1.3", 23, [("canary", "SUCCEEDED")])]
+    for version, hours, waves in plan:
         for j, (wave, result) in enumerate(waves):
-            began = NOW - datetime.timedelta(days=3 - k, minutes=-20 * j)
+            began = NOW - datetime.timedelta(hours=hours, minutes=-20 * j)
             body = {"id": "web-%s-%s" % (version, wave), "service": "web",
                     "environment": "production", "wave": wave, "version": version,
                     "revision": hashlib.sha1(version.encode()).hexdigest(),
@@ -391,6 +394,9 @@ def test_deployments_page(delivery, driver):
     names = ["deployment_frequency", "lead_time", "change_failure_rate", "recovery_time"]
     assert [t.get_attribute("data-metric") for t in tiles] == names
     by_name = {m["name"]: m for m in dora["metrics"]}
+    # The data gives a ratio, a duration and a frequency to format.
+    assert None not in [by_name[n]["value"] for n in
+                        ("deployment_frequency", "change_failure_rate", "recovery_time")], dora
     for tile in tiles:
         m = by_name[tile.get_attribute("data-metric")]
         assert tile.find_element(By.CSS_SELECTOR, ".value").text == dora_value(m), m
