@@ -272,15 +272,20 @@ def not_found(what, ident):
 
 
 def plain_error(error):
-    """For the few non-WSME endpoints: render a RadarError as JSON.
+    """For the few non-WSME endpoints: a RadarError as a JSON response.
 
-    The middleware turns this into the usual envelope.
+    The middleware turns this into the usual envelope. A Response object,
+    because Pecan labels a returned string with the handler's content type
+    (SVG, Atom) and the middleware reads the message only from JSON.
     """
     import json
 
-    pecan.response.status = getattr(error, "code", 500)
-    pecan.response.content_type = "application/json"
-    return json.dumps({"faultstring": str(error)})
+    import webob
+
+    resp = webob.Response(status=getattr(error, "code", 500), charset="utf-8",
+                          content_type="application/json")
+    resp.text = json.dumps({"faultstring": str(error)})
+    return resp
 
 
 def check_arguments(kwargs, allowed):

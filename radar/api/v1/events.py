@@ -1,11 +1,9 @@
 """/v1/events (JSON) and /v1/events.atom (an Atom 1.0 feed of the same events)."""
 
-import json
 import uuid
 import xml.etree.ElementTree as ET
 
 import pecan
-import webob
 
 from radar.api.v1 import base, types
 from radar.common import exception, timeutils
@@ -98,22 +96,12 @@ class EventsFeedController(base.Resource):
             base.check_arguments(kwargs, ARGUMENTS)
             rows, items = list_events(kwargs)
         except exception.RadarError as error:
-            return _json_error(error)
+            return base.plain_error(error)
         pecan.response.content_type = ATOM_TYPE
         pecan.response.charset = "utf-8"
         pecan.response.headers["Cache-Control"] = "no-cache"
         self_url = base_url().rstrip("/") + pecan.request.path_qs
         return atom_feed(rows, items, self_url, base_url(), kwargs).decode("utf-8")
-
-
-def _json_error(error):
-    """The error as JSON for the middleware's envelope. A Response object, because
-    Pecan would label a returned string with the handler's content type (Atom)
-    and the middleware reads the message only from a JSON answer."""
-    resp = webob.Response(status=getattr(error, "code", 500), charset="utf-8",
-                          content_type="application/json")
-    resp.text = json.dumps({"faultstring": str(error)})
-    return resp
 
 
 # --- Atom ------------------------------------------------------------------------------
