@@ -69,7 +69,8 @@ def webhook_body(event, subscription, delivery_id):
     """`event` is the JSON form (event_json)."""
     payload = {"version": PAYLOAD_VERSION, "event": event,
                "subscription": {"id": subscription["id"], "name": subscription["name"]},
-               "delivery": delivery_id}
+               # A test send's id ("test-<hex>") is only in the header.
+               "delivery": delivery_id if isinstance(delivery_id, int) else None}
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 

@@ -378,3 +378,52 @@ def test_no_secret_or_target_in_logs(conf, engine, receivers, caplog):
     assert "attempt 1 failed: HTTP 500" in caplog.text
     for secret in (SECRET, "SLACKTOKEN", "QUERYTOKEN", failing.url):
         assert secret not in caplog.text
+
+
+def test_daemon_runs_the_sender_beside_the_collector(engine, db_url, tmp_path, receivers):
+    """`radar-daemon run`: the sender thread delivers while a hanging receiver
+    holds it, the collector still completes, and SIGTERM stops both at once."""
+    import signal
+    import subprocess
+    import sys
+
+    hang, ok = receivers("hang"), receivers(200)
+    log = daemon_helpers.write_stream(tmp_path / "s.log", 5)
+    conf_file = daemon_helpers.write_conf(tmp_path, db_url, """
+[gerrit]
+sources = log
+poll_interval = 30
+[gerrit:log]
+type = files
+paths = %s
+[notifications]
+poll_interval = 1
+http_timeout = 30
+""" % log)
+    # Queued newest subscription first: the hanging receiver's delivery goes first.
+    subscribe(engine, "fine", "slack", ok.url, now=dt.datetime.now(dt.UTC))
+    subscribe(engine, "hangs", "webhook", hang.url, secret=SECRET, now=dt.datetime.now(dt.UTC))
+    add_event(engine, "p1", "system.silent", now=dt.datetime.now(dt.UTC), system="zuul")
+    with open(conf_file + ".log", "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "radar_daemon.cmd", "--config-file",
+                                 conf_file, "run"], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert hang.wait_for(1, timeout=30), open(conf_file + ".log").read()
+        state = models.CollectorState.__table__
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                row = conn.execute(sa.select(state.c.last_success_at)).first()
+            if row and row[0]:
+                break
+            time.sleep(0.1)
+        assert row and row[0], "no collection while the receiver hung"
+        assert not ok.requests  # the sender is still stuck on the first receiver
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 3
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -88,6 +88,7 @@ def test_lifecycle_ownership_and_the_secret_shown_once(app, api_conf, tokens, ho
     request = hook.requests[-1]
     payload = json.loads(request["body"])
     assert payload["event"]["type"] == "radar.test" and payload["version"] == 1
+    assert payload["delivery"] is None and payload["event"]["id"] == 0
     assert request["headers"]["X-Radar-Delivery"] == tested.json["delivery"]
     assert verify(secret, request)
 
