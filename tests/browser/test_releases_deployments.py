@@ -379,6 +379,13 @@ def test_release_page_tabs(delivery, driver):
     assert driver.find_element(By.ID, "tab-shipment").get_attribute("aria-selected") == "true"
     assert text(driver, "#shipment-shipped") == "\u2713 yes"
     assert text(driver, "#done") == "done" and text(driver, "#shipped") == "shipped"
+    # Nothing known about a release's shipment, advisories or builds: empty states.
+    open_page(driver, delivery, "/release/4.19.2", {"tab": "shipment"})
+    bare = delivery.get("releases/4.19.2")
+    assert not (bare["shipment"] or {}).get("url") and not bare["advisories"]
+    assert "No shipment is recorded" in text(driver, "#shipment-empty")
+    driver.find_element(By.ID, "tab-advisories").click()
+    assert "No advisory is recorded" in text(driver, "#panel-advisories")
     assert console_errors(driver) == []
     # An unknown release: the API's 404 in the error state (and only that in the console).
     open_page(driver, delivery, "/release/0.0.404")

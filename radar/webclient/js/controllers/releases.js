@@ -114,6 +114,9 @@
             vm.builds = Object.keys(r.builds || {}).sort().map(function (arch) {
               return {arch: arch, build: r.builds[arch]};
             });
+            // The API answers a shipment object even when nothing about it is known.
+            var sh = r.shipment;
+            vm.hasShipment = !!(sh && (sh.url || sh.state || sh.shipped));
             vm.r = r;
             return r;
           });
