@@ -467,3 +467,28 @@ def test_new_pages_fit_360px_and_nav(delivery, driver):
     active = driver.find_elements(By.CSS_SELECTOR, ".nav a.active")
     assert [a.text for a in active] == ["Releases"]
     assert console_errors(driver) == []
+
+
+def test_subscribe_from_the_release_page(delivery, driver):
+    from tests.browser.test_subscribe import _fill
+    from tests.functional.receivers import HttpReceiver
+
+    hook = HttpReceiver((200,))
+    token = delivery.headers["Authorization"].split()[1]
+    try:
+        open_page(driver, delivery, "/release/4.19.3")
+        driver.find_element(By.CSS_SELECTOR, ".subscribe-toggle").click()
+        boxes = driver.find_elements(By.CSS_SELECTOR, ".subscribe input[type=checkbox]")
+        assert len(boxes) == 3 and all(b.is_selected() for b in boxes)
+        _fill(driver, hook.url, token)
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".subscribe .secret"),
+                 what="the created subscription")
+        subs = requests.get(delivery.url + "/v1/subscriptions", headers=delivery.headers,
+                            timeout=30).json()
+        # The release's product, and the release events.
+        assert [s["filters"] for s in subs] == [{
+            "products": ["4.19"], "systems": [], "projects": [], "services": [],
+            "types": ["release.task_failed", "release.red", "release.shipped"]}]
+        assert console_errors(driver) == []
+    finally:
+        hook.close()
