@@ -9,6 +9,8 @@ import functools
 import re
 
 import pecan
+import wsme.exc
+import wsme.rest.args
 import wsmeext.pecan
 from webob import exc as webob_exc
 
@@ -19,6 +21,23 @@ from radar.common import exception, timeutils
 expose = functools.partial(wsmeext.pecan.wsexpose, rest_content_types=("json",))
 
 MAX_TEXT = 255
+
+
+def _args_from_body(funcdef, body, mimetype, _parse=wsme.rest.args.args_from_body):
+    """WSME's body parsing, with a JSON value of the wrong type as a 400.
+
+    WSME answers a ValueError (a string where a number belongs) with a 400
+    but lets int([...]) or {...}.items() on a list escape as a 500.
+    """
+    try:
+        return _parse(funcdef, body, mimetype)
+    except (TypeError, AttributeError):
+        raise wsme.exc.ClientSideError(
+            "Invalid request body: a value has the wrong JSON type (a list or object "
+            "where a number or an object is expected, or the reverse)") from None
+
+
+wsme.rest.args.args_from_body = _args_from_body
 
 
 def invalid(argument, why):

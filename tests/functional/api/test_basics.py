@@ -201,3 +201,14 @@ def test_query_arguments_cannot_replace_path_arguments(app):
                        ("/v1/projects/a/b?name=c", "name"),
                        ("/v1/systems/zuul/badge.svg?ident=1", "ident")]:
         assert name in assert_envelope(app.get(path, expect_errors=True), 400)
+
+
+def test_wrong_json_types_in_bodies_are_400(app, make_token):
+    # WSME itself lets int([...]) escape as a 500 (found by the fuzz test).
+    h = {"Authorization": "Bearer " + make_token("write")}
+    dep = app.post_json("/v1/deployments", {"service": "web", "id": "d1"}, headers=h).json
+    for body in ({"ready_replicas": [1, 2]}, {"replicas": {"a": 1}}):
+        msg = assert_envelope(app.patch_json("/v1/deployments/%d" % dep["id"], body,
+                                             headers=h, expect_errors=True), 400)
+        assert "wrong JSON type" in msg
+    assert app.get("/v1/deployments/%d" % dep["id"]).json["replicas"] is None
