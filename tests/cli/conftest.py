@@ -8,6 +8,7 @@ kept small ([api] max_limit = 5) so that every list the client prints
 has to follow the API's markers.
 """
 
+import contextlib
 import io
 import os
 import signal
@@ -142,28 +143,9 @@ def _stop(proc):
         proc.wait()
 
 
-@pytest.fixture(scope="module")
-def live(db_url, tmp_path_factory, shared_data):
-    tmp = tmp_path_factory.mktemp("cli")
-    port = free_port()
-    conf_file = tmp / "radar.conf"
-    conf_file.write_text(
-        "[DEFAULT]\nstate_path = %s\n\n[database]\nconnection = %s\n\n"
-        "[ci]\nreference_systems = Jenkins\n\n"
-        "[gerrit]\nsources = openstack, wikimedia\n\n"
-        "[gerrit:openstack]\ntype = files\npaths = %s, %s\n\n"
-        "[gerrit:wikimedia]\ntype = files\npaths = %s\n\n"
-        "[api]\nhost = 127.0.0.1\nport = %d\nworkers = 1\naccess_log = false\n"
-        "default_limit = %d\nmax_limit = %d\n"
-        % (tmp / "state", db_url, shared_data / DRIVERLOG, shared_data / ELASTIC,
-           shared_data / PERCEVAL, port, PAGE, PAGE))
-    # The database is filled the way an operator fills it: radar-daemon import.
-    assert daemon_cmd.main(["--config-file", str(conf_file), "import", "--source", "openstack",
-                            str(shared_data / DRIVERLOG), str(shared_data / ELASTIC)]) == 0
-    assert daemon_cmd.main(["--config-file", str(conf_file), "import", "--source", "wikimedia",
-                            str(shared_data / PERCEVAL)]) == 0
-    tokens = {"admin": _make_token(db_url, ["admin"], "cli-admin"),
-              "write": _make_token(db_url, ["write"], "cli-write")}
+@contextlib.contextmanager
+def serve(conf_file, port, tokens, tmp):
+    """The real radar-api (gunicorn) on `port` until the block ends, as a Live."""
     log = open(tmp / "radar-api.log", "wb")
     env = clean_env()
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -188,6 +170,32 @@ def live(db_url, tmp_path_factory, shared_data):
         server.close()
         _stop(proc)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def live(db_url, tmp_path_factory, shared_data):
+    tmp = tmp_path_factory.mktemp("cli")
+    port = free_port()
+    conf_file = tmp / "radar.conf"
+    conf_file.write_text(
+        "[DEFAULT]\nstate_path = %s\n\n[database]\nconnection = %s\n\n"
+        "[ci]\nreference_systems = Jenkins\n\n"
+        "[gerrit]\nsources = openstack, wikimedia\n\n"
+        "[gerrit:openstack]\ntype = files\npaths = %s, %s\n\n"
+        "[gerrit:wikimedia]\ntype = files\npaths = %s\n\n"
+        "[api]\nhost = 127.0.0.1\nport = %d\nworkers = 1\naccess_log = false\n"
+        "default_limit = %d\nmax_limit = %d\n"
+        % (tmp / "state", db_url, shared_data / DRIVERLOG, shared_data / ELASTIC,
+           shared_data / PERCEVAL, port, PAGE, PAGE))
+    # The database is filled the way an operator fills it: radar-daemon import.
+    assert daemon_cmd.main(["--config-file", str(conf_file), "import", "--source", "openstack",
+                            str(shared_data / DRIVERLOG), str(shared_data / ELASTIC)]) == 0
+    assert daemon_cmd.main(["--config-file", str(conf_file), "import", "--source", "wikimedia",
+                            str(shared_data / PERCEVAL)]) == 0
+    tokens = {"admin": _make_token(db_url, ["admin"], "cli-admin"),
+              "write": _make_token(db_url, ["write"], "cli-write")}
+    with serve(conf_file, port, tokens, tmp) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -4,14 +4,11 @@ the API's own answers. Pages hold 2 releases, so `release list` must follow
 the version markers."""
 
 import json
-import subprocess
-import time
 
 import pytest
-import requests
 
-from tests.cli.conftest import Live, _make_token, _stop, clean_env
-from tests.functional.api.test_server import free_port, radar_api_bin
+from tests.cli.conftest import _make_token, serve
+from tests.functional.api.test_server import free_port
 
 PAGE = 2
 
@@ -26,30 +23,8 @@ def live(db_url, tmp_path_factory):
         "[api]\nhost = 127.0.0.1\nport = %d\nworkers = 1\naccess_log = false\n"
         "default_limit = %d\nmax_limit = %d\n" % (tmp / "state", db_url, port, PAGE, PAGE))
     tokens = {"write": _make_token(db_url, ["write"], "release-bot")}
-    log = open(tmp / "radar-api.log", "wb")
-    env = clean_env()
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([radar_api_bin(), "--config-file", str(conf_file)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = "http://127.0.0.1:%d" % port
-    server = Live(url, conf_file, tokens, tmp)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                server.http.get(url + "/", timeout=2)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail("radar-api did not start:\n%s"
-                                % (tmp / "radar-api.log").read_text())
-                time.sleep(0.2)
+    with serve(conf_file, port, tokens, tmp) as server:
         yield server
-    finally:
-        server.close()
-        _stop(proc)
-        log.close()
 
 
 def error_line(result, status=1):

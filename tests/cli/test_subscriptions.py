@@ -2,18 +2,15 @@
 webhook receiver on loopback and the daemon's sender delivering events."""
 
 import json
-import subprocess
-import time
 
 import pytest
-import requests
 
 from radar import conf as radar_conf
 from radar.db import engine as db_engine
 from radar.db import events as db_events
 from radar_daemon import delivery
-from tests.cli.conftest import Live, _make_token, _stop, clean_env
-from tests.functional.api.test_server import free_port, radar_api_bin
+from tests.cli.conftest import _make_token, serve
+from tests.functional.api.test_server import free_port
 from tests.functional.receivers import HttpReceiver, verify
 
 
@@ -28,29 +25,8 @@ def live(db_url, tmp_path_factory):
         % (tmp / "state", db_url, port))
     tokens = {"admin": _make_token(db_url, ["admin"], "cli-admin"),
               "write": _make_token(db_url, ["write"], "cli-write")}
-    log = open(tmp / "radar-api.log", "wb")
-    env = clean_env()
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    proc = subprocess.Popen([radar_api_bin(), "--config-file", str(conf_file)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = "http://127.0.0.1:%d" % port
-    server = Live(url, conf_file, tokens, tmp)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                server.http.get(url + "/", timeout=2)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("radar-api did not start:\n%s"
-                                % (tmp / "radar-api.log").read_text())
-                time.sleep(0.2)
+    with serve(conf_file, port, tokens, tmp) as server:
         yield server
-    finally:
-        server.close()
-        _stop(proc)
-        log.close()
 
 
 def test_subscription_commands(live, db_url):
