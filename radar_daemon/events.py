@@ -8,7 +8,10 @@
   seeing the same change one records it. The first observation of a
   system records its state only. UNKNOWN (no data to judge, or stale
   collection) is not a state: the last judged one stays, so a stalled
-  collector does not flip every system to UNKNOWN and back.
+  collector does not flip every system to UNKNOWN and back. A new health
+  must hold for [notifications] health_hold seconds (it waits in the
+  state's data as "pending") before it is recorded and announced, so a
+  system on a threshold does not notify every cycle.
 * Releases and deployments: the history rows (release_task_events,
   deployment_events) above a watermark ("cursor:<table>"); every event's
   key names its source row, so nothing is stored twice. The scan reaches
@@ -113,6 +116,7 @@ class Detector:
             summaries = stats_systems.system_summaries(session, self.conf, window, now=now)
         with self.engine.connect() as conn:
             known = db_events.watch_state_list(conn, HEALTH_PREFIX)
+        hold = dt.timedelta(seconds=self.conf.notifications.health_hold)
         stored = 0
         for summary in summaries:
             new = summary.get("health")
@@ -122,23 +126,40 @@ class Detector:
             subject = "%s%d" % (HEALTH_PREFIX, summary["id"])
             old = known.get(subject)
             data = {"system": summary["name"], "reason": summary.get("health_reason")}
-            if old is not None and old["state"] == new:
-                continue
-            with self.engine.begin() as conn:
-                if old is None:
+            if old is None:
+                with self.engine.begin() as conn:
                     db_events.watch_state_set(conn, subject, new, now, data, expect=None)
-                    continue
-                if not db_events.watch_state_set(conn, subject, new, now, data, expect=old):
+                continue
+            pending = (old.get("data") or {}).get("pending")
+            if old["state"] == new:
+                if pending:  # it went back before the hold ended: forget it
+                    with self.engine.begin() as conn:
+                        db_events.watch_state_set(conn, subject, new, old["since"],
+                                                  dict(old["data"], pending=None), expect=old)
+                continue
+            if not pending or pending["state"] != new:
+                pending = {"state": new, "since": _iso(now)}
+            if now - timeutils.parse_iso(pending["since"]) < hold:
+                if pending != (old.get("data") or {}).get("pending"):
+                    with self.engine.begin() as conn:
+                        db_events.watch_state_set(conn, subject, old["state"], old["since"],
+                                                  dict(old["data"] or {}, pending=pending),
+                                                  expect=old)
+                continue
+            changed_at = timeutils.parse_iso(pending["since"])
+            with self.engine.begin() as conn:
+                if not db_events.watch_state_set(conn, subject, new, changed_at, data,
+                                                 expect=old):
                     continue  # another daemon recorded this change first
                 key = "health:%d:%s:%s>%s" % (summary["id"],
                                               timeutils.to_epoch(old["since"]),
                                               old["state"], new)
-                if db_events.event_create(conn, key, self._health_event(summary, old, now),
-                                          now=now):
+                if db_events.event_create(
+                        conn, key, self._health_event(summary, old, changed_at), now=now):
                     stored += 1
         return stored
 
-    def _health_event(self, summary, old, now):
+    def _health_event(self, summary, old, changed_at):
         new = summary["health"]
         before = old["state"]
         name = summary.get("display_name") or summary["name"]
@@ -163,7 +184,7 @@ class Detector:
         }
         return {"type": type_, "severity": _HEALTH_SEVERITY.get(new, db_events.WARNING),
                 "title": title, "system": summary["name"], "url": system_url(summary["name"]),
-                "data": data, "occurred_at": now}
+                "data": data, "occurred_at": changed_at}
 
     # --- watermarks ------------------------------------------------------------------
 

@@ -3,6 +3,10 @@ from oslo_config import cfg
 GROUP = cfg.OptGroup("notifications", title="Subscriptions and their delivery")
 
 OPTS = [
+    cfg.IntOpt("health_hold", default=600, min=0,
+               help="Seconds a CI system's new health must last before an event "
+                    "says so; a system whose numbers sit on a threshold would "
+                    "otherwise change health, and notify, every cycle. 0: at once."),
     cfg.BoolOpt("sender", default=True,
                 help="Run the delivery sender in 'radar-daemon run' (its own thread, so "
                      "a slow receiver never delays collection). Turn it off on all but "

@@ -36,9 +36,11 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture
 def ev_conf(make_conf, db_url):
-    # A one-day window, so that old reports leave it as the scenario moves on.
+    # A one-day window, so that old reports leave it as the scenario moves on;
+    # a new health is announced at once (test_health_must_hold_* tests the hold).
     return make_conf(**{"database.connection": db_url, "ci.accounts": ["Acme CI=acme-ci"],
                         "api.default_window_days": 1, "api.access_log": False,
+                        "notifications.health_hold": 0,
                         "notifications.public_url": "https://radar.example.org/"})
 
 
@@ -101,6 +103,31 @@ def test_health_transitions_once_each(ev_conf, engine):
     assert events[1]["title"].startswith("Acme CI stopped reporting: no report for 1d 6h")
     assert [e["occurred_at"] for e in events] == [B + 12 * H, B + 38 * H, B + 46 * H]
     assert _health_state(engine) == ["GREEN"]
+
+
+def test_health_must_hold_before_it_is_announced(ev_conf, engine, monkeypatch):
+    ev_conf.set_override("health_hold", 600, group="notifications")
+    seen = []
+
+    def summaries(session, conf, window, now=None):
+        return [{"id": 7, "name": "acme ci", "display_name": "Acme CI", "enabled": True,
+                 "health": seen[-1], "health_reason": "because"}]
+
+    monkeypatch.setattr(detector_mod.stats_systems, "system_summaries", summaries)
+    det = detector_mod.Detector(ev_conf, engine)
+    stored = []
+    # A system on a threshold: RED for 5 minutes and back is no news; RED that
+    # lasts 10 minutes is one event, dated when it turned RED.
+    for minute, health in ((0, "GREEN"), (5, "RED"), (10, "GREEN"), (15, "RED"),
+                           (20, "RED"), (25, "RED"), (30, "RED")):
+        seen.append(health)
+        stored.append(det.run(now=B + minute * M)["health"])
+    assert stored == [0, 0, 0, 0, 0, 1, 0]
+    assert detector_mod.Detector(ev_conf, engine).run(now=B + 31 * M)["health"] == 0
+    events = _events(engine)
+    assert [(e["data"]["from"], e["data"]["to"], e["occurred_at"]) for e in events] == [
+        ("GREEN", "RED", B + 15 * M)]
+    assert _health_state(engine) == ["RED"]
 
 
 def _two_phase(ev_conf, engine):
