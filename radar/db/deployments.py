@@ -29,6 +29,9 @@ def deployment_record(conn, source, uid, values, at=None):
     if unknown:
         raise ValueError("unknown deployment fields: %s" % ", ".join(sorted(unknown)))
     at = at or timeutils.utcnow()
+    if values.get("revision"):
+        # Gerrit reports revisions in lower case; DORA's lead time matches on them.
+        values = dict(values, revision=values["revision"].lower())
     table = models.Deployment.__table__
     row = conn.execute(sa.select(table).where(table.c.source == source,
                                               table.c.uid == uid)).mappings().first()
@@ -256,15 +259,22 @@ def _chunks(items, size=500):
 # --- DORA inputs ---------------------------------------------------------------------
 
 
-def _environment_filter(environments):
-    return sa.func.lower(T_DEPLOYMENTS.c.environment).in_([e.lower() for e in environments])
+def _environment_filter(session, environments):
+    """environment IN the stored spellings of `environments` (any case).
+
+    Looked up first, because lower(environment) in the WHERE clause would
+    keep MariaDB from using the (service, environment, started_at) index.
+    """
+    wanted = {e.lower() for e in environments}
+    stored = session.execute(sa.select(T_DEPLOYMENTS.c.environment).distinct()).scalars()
+    return T_DEPLOYMENTS.c.environment.in_([e for e in stored if e and e.lower() in wanted])
 
 
 def deployment_production_rows(session, environments, service=None, since=None):
     """Deployments in these environments (case-insensitive) started or finished
     at or after `since` (every one when None), plus unfinished ones."""
     c = T_DEPLOYMENTS.c
-    where = [_environment_filter(environments)]
+    where = [_environment_filter(session, environments)]
     if service is not None:
         where.append(c.service == service)
     if since is not None:
@@ -278,19 +288,26 @@ def deployment_rows_with_revisions(session, environments, revisions, service=Non
     """Deployments in these environments that deployed one of these revisions,
     with the other waves of their versions (any time)."""
     c = T_DEPLOYMENTS.c
+    in_environments = _environment_filter(session, environments)
     rows = {}
+    # Revisions are stored in lower case (deployment_record), so the index serves.
     for chunk in _chunks(sorted(revisions)):
-        where = [_environment_filter(environments), sa.func.lower(c.revision).in_(chunk)]
+        where = [in_environments, c.revision.in_(chunk)]
         if service is not None:
             where.append(c.service == service)
         for r in session.execute(sa.select(T_DEPLOYMENTS).where(*where)).mappings():
             rows[r["id"]] = dict(r)
-    versions = {(r["service"], r["version"]) for r in rows.values() if r["version"]}
-    for svc, version in versions:
-        query = sa.select(T_DEPLOYMENTS).where(_environment_filter(environments),
-                                                c.service == svc, c.version == version)
-        for r in session.execute(query).mappings():
-            rows[r["id"]] = dict(r)
+    versions = {}
+    for r in rows.values():
+        if r["version"]:
+            versions.setdefault(r["service"], set()).add(r["version"])
+    # One query per service and chunk of versions, not per version.
+    for svc, names in versions.items():
+        for chunk in _chunks(sorted(names)):
+            query = sa.select(T_DEPLOYMENTS).where(in_environments, c.service == svc,
+                                                    c.version.in_(chunk))
+            for r in session.execute(query).mappings():
+                rows[r["id"]] = dict(r)
     return list(rows.values())
 
 
