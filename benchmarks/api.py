@@ -61,9 +61,8 @@ import threading
 import time
 import urllib.parse
 
-import sqlalchemy as sa
-
 from benchmarks import generate
+from benchmarks.scratch import Databases
 
 DEFAULT_URL = os.environ.get("RADAR_BENCH_MYSQL_URL",
                              "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4")
@@ -176,56 +175,6 @@ def data_end(dbs, name, tail=0.01):
 
 
 # --- databases, configuration, processes -------------------------------------------------
-
-class Databases:
-    """Scratch databases radar_apibench_<pid>_<suffix> on one server."""
-
-    def __init__(self, url):
-        self.base = sa.engine.make_url(url)
-        self.admin = sa.create_engine(self.base.set(database=""))
-        self.created = []
-
-    def url(self, name):
-        return self.base.set(database=name).render_as_string(hide_password=False)
-
-    def create(self, suffix):
-        from radar.db import migration
-        name = "radar_apibench_%d_%s" % (os.getpid(), suffix)
-        with self.admin.begin() as conn:
-            conn.execute(sa.text("DROP DATABASE IF EXISTS %s" % name))
-            conn.execute(sa.text("CREATE DATABASE %s CHARACTER SET utf8mb4 "
-                                 "COLLATE utf8mb4_bin" % name))
-        self.created.append(name)
-        migration.upgrade(self.url(name))
-        return name
-
-    def scalar(self, name, sql):
-        engine = sa.create_engine(self.url(name))
-        try:
-            with engine.connect() as conn:
-                return conn.execute(sa.text(sql)).scalar()
-        finally:
-            engine.dispose()
-
-    def column(self, name, sql):
-        engine = sa.create_engine(self.url(name))
-        try:
-            with engine.connect() as conn:
-                return [row[0] for row in conn.execute(sa.text(sql))]
-        finally:
-            engine.dispose()
-
-    def version(self):
-        with self.admin.connect() as conn:
-            return conn.execute(sa.text("SELECT VERSION()")).scalar()
-
-    def drop_all(self):
-        with self.admin.begin() as conn:
-            for name in self.created:
-                conn.execute(sa.text("DROP DATABASE IF EXISTS %s" % name))
-        self.created = []
-        self.admin.dispose()
-
 
 def free_port():
     with socket.socket() as s:
@@ -669,7 +618,7 @@ def main(argv=None):
 
     work = os.path.abspath(args.reuse) if args.reuse else tempfile.mkdtemp(
         prefix="radar-apibench-")
-    dbs = Databases(args.url)
+    dbs = Databases(args.url, "radar_apibench")
     servers = []
     out = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
            "workers": args.workers, "clients": args.clients}

@@ -62,7 +62,6 @@ import sqlalchemy as sa
 from benchmarks.api import (
     DEFAULT_URL,
     ApiServer,
-    Databases,
     Results,
     _log,
     _ms,
@@ -74,6 +73,7 @@ from benchmarks.api import (
     run_jobs,
     write_conf,
 )
+from benchmarks.scratch import Databases
 
 SOURCE = "bench"
 ENVIRONMENTS = ("dev", "staging", "production")
@@ -503,7 +503,7 @@ def main(argv=None):
 
     work = tempfile.mkdtemp(prefix="radar-relbench-")
     log_path = os.path.join(work, "radar.log")
-    dbs = Databases(args.url)
+    dbs = Databases(args.url, "radar_apibench")
     servers = []
     end = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
     out = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
