@@ -201,10 +201,9 @@ class Detector:
         floor = (state.get("data") or {}).get("floor", 0)
         return max(int(state["state"]) - LOOKBACK_ROWS, floor), floor
 
-    def _store(self, subject, candidates, new_mark, floor, now):
-        """Store the candidates not stored yet and move the watermark, together."""
-        if not candidates and new_mark is None:
-            return 0
+    def _store(self, candidates, now, move_mark):
+        """Store the candidates not stored yet; move_mark(conn) moves the
+        watermark in the same transaction."""
         # Read before the write transaction: on SQLite it then starts with a write.
         with self.engine.connect() as conn:
             present = db_events.event_keys_present(conn, [k for k, _ in candidates])
@@ -213,12 +212,16 @@ class Detector:
             for key, values in candidates:
                 if key not in present and db_events.event_create(conn, key, values, now=now):
                     stored += 1
-            if new_mark is not None:
-                current = db_events.watch_state_get(conn, subject)
-                if current is None or int(current["state"]) < new_mark:
-                    db_events.watch_state_set(conn, subject, str(new_mark), now,
-                                              {"floor": floor})
+            move_mark(conn)
         return stored
+
+    def _store_above(self, subject, candidates, new_mark, floor, now):
+        """_store() for an id watermark: it only moves forward."""
+        def move_mark(conn):
+            current = db_events.watch_state_get(conn, subject)
+            if current is None or int(current["state"]) < new_mark:
+                db_events.watch_state_set(conn, subject, str(new_mark), now, {"floor": floor})
+        return self._store(candidates, now, move_mark)
 
     @staticmethod
     def _max_id(table):
@@ -253,7 +256,7 @@ class Detector:
             if row["id"] in turned_red:
                 candidates.append(("release.red:%d" % row["id"],
                                    self._task_event(row, db_events.RELEASE_RED)))
-        return self._store(CURSOR_TASKS, candidates, rows[-1]["id"], floor, now)
+        return self._store_above(CURSOR_TASKS, candidates, rows[-1]["id"], floor, now)
 
     @staticmethod
     def _turned_red(conn, release_ids, last_id):
@@ -336,19 +339,14 @@ class Detector:
                          "flow_type": row["flow_type"]}}))
         if not candidates:
             return 0
-        with self.engine.connect() as conn:
-            present = db_events.event_keys_present(conn, [k for k, _ in candidates])
-        stored = 0
-        with self.engine.begin() as conn:
-            for key, values in candidates:
-                if key not in present and db_events.event_create(conn, key, values, now=now):
-                    stored += 1
+
+        def move_mark(conn):
             mark = timeutils.parse_iso(state["state"])
             newest = max([timeutils.as_utc(r["updated_at"]) for r in rows] + [mark])
             if newest > mark:
                 db_events.watch_state_set(conn, CURSOR_SHIPPED, _iso(newest), now,
                                           state["data"])
-        return stored
+        return self._store(candidates, now, move_mark)
 
     # --- deployments ---------------------------------------------------------------------
 
@@ -397,7 +395,7 @@ class Detector:
             type_ = db_events.DEPLOYMENT_FAILED if result == models.FAILED \
                 else db_events.DEPLOYMENT_ROLLED_BACK
             candidates.append(("%s:%d" % (type_, row["id"]), self._deploy_event(row, type_)))
-        return self._store(CURSOR_DEPLOYS, candidates, rows[-1]["id"], floor, now)
+        return self._store_above(CURSOR_DEPLOYS, candidates, rows[-1]["id"], floor, now)
 
     @staticmethod
     def _deploy_event(row, type_):

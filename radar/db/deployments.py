@@ -259,22 +259,24 @@ def _chunks(items, size=500):
 # --- DORA inputs ---------------------------------------------------------------------
 
 
-def _environment_filter(session, environments):
-    """environment IN the stored spellings of `environments` (any case).
+def deployment_environments(session, environments):
+    """The stored spellings of `environments` (compared in any case).
 
-    Looked up first, because lower(environment) in the WHERE clause would
-    keep MariaDB from using the (service, environment, started_at) index.
+    Callers then filter on environment IN these: lower(environment) in the
+    WHERE clause would keep MariaDB from using the (service, environment,
+    started_at) index.
     """
     wanted = {e.lower() for e in environments}
     stored = session.execute(sa.select(T_DEPLOYMENTS.c.environment).distinct()).scalars()
-    return T_DEPLOYMENTS.c.environment.in_([e for e in stored if e and e.lower() in wanted])
+    return [e for e in stored if e and e.lower() in wanted]
 
 
 def deployment_production_rows(session, environments, service=None, since=None):
-    """Deployments in these environments (case-insensitive) started or finished
-    at or after `since` (every one when None), plus unfinished ones."""
+    """Deployments in these environments (stored spellings: see
+    deployment_environments) started or finished at or after `since` (every
+    one when None), plus unfinished ones."""
     c = T_DEPLOYMENTS.c
-    where = [_environment_filter(session, environments)]
+    where = [c.environment.in_(environments)]
     if service is not None:
         where.append(c.service == service)
     if since is not None:
@@ -285,10 +287,10 @@ def deployment_production_rows(session, environments, service=None, since=None):
 
 
 def deployment_rows_with_revisions(session, environments, revisions, service=None):
-    """Deployments in these environments that deployed one of these revisions,
-    with the other waves of their versions (any time)."""
+    """Deployments in these environments (stored spellings) that deployed one
+    of these revisions, with the other waves of their versions (any time)."""
     c = T_DEPLOYMENTS.c
-    in_environments = _environment_filter(session, environments)
+    in_environments = c.environment.in_(environments)
     rows = {}
     # Revisions are stored in lower case (deployment_record), so the index serves.
     for chunk in _chunks(sorted(revisions)):

@@ -236,7 +236,8 @@ def metrics(rollouts, changes_by_revision, since, until, min_deployments):
 def dora_metrics(session, conf, window, service=None, environment=None):
     """The four metrics for production (or `environment`) deployments of
     `service` (every service when None) over the window."""
-    environments = [environment] if environment else list(conf.dora.production_environments)
+    environments = db_deploy.deployment_environments(
+        session, [environment] if environment else conf.dora.production_environments)
     rows = {r["id"]: r for r in db_deploy.deployment_production_rows(
         session, environments, service=service, since=window.since - GROUPING_MARGIN)}
     rollouts = db_deploy.group_rollouts(rows.values(), conf.dora.wave_order)
