@@ -66,8 +66,8 @@ class ListSubscription(v1.Lister):
         return LIST_FIELDS, [self.row(i, LIST_FIELDS, KINDS, parsed_args) for i in items]
 
 
-class ShowSubscription(v1.ShowOne):
-    """Show a subscription: where it delivers, what, and how delivery goes"""
+class _OneSubscription(v1.ShowOne):
+    """A command on one subscription, named by its id."""
 
     needs_token = True
 
@@ -75,6 +75,10 @@ class ShowSubscription(v1.ShowOne):
         parser = super().get_parser(prog_name)
         add_subscription_argument(parser)
         return parser
+
+
+class ShowSubscription(_OneSubscription):
+    """Show a subscription: where it delivers, what, and how delivery goes"""
 
     def take_action(self, parsed_args):
         item = self.api.get(subscription_path(parsed_args.subscription))
@@ -147,15 +151,8 @@ class DeleteSubscription(v1.Command):
         return 0
 
 
-class TestSubscription(v1.ShowOne):
+class TestSubscription(_OneSubscription):
     """Send a sample event (type radar.test) now; fails unless it was delivered"""
-
-    needs_token = True
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        add_subscription_argument(parser)
-        return parser
 
     def take_action(self, parsed_args):
         result = self.api.post(subscription_path(parsed_args.subscription, "/test"), {})
@@ -165,15 +162,8 @@ class TestSubscription(v1.ShowOne):
         return TEST_FIELDS, self.row(result, TEST_FIELDS, {"delivered": "bool"}, parsed_args)
 
 
-class ResumeSubscription(v1.ShowOne):
+class ResumeSubscription(_OneSubscription):
     """Resume a paused subscription (what queued meanwhile is sent at once)"""
-
-    needs_token = True
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        add_subscription_argument(parser)
-        return parser
 
     def take_action(self, parsed_args):
         item = self.api.post(subscription_path(parsed_args.subscription, "/resume"), {})
